@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -33,8 +34,8 @@ typedef enum HealthOnFailure {
 } HealthOnFailure;
 
 typedef enum NotifyMode {
-        NOTIFY_NO, /* "false": started as soon as the workload runs */
-        NOTIFY_YES, /* "true": the workload sends READY=1 */
+        NOTIFY_NO,      /* "false": started as soon as the workload runs */
+        NOTIFY_YES,     /* "true": the workload sends READY=1 */
         NOTIFY_HEALTHY, /* after the first passing health check */
         _NOTIFY_MODE_MAX,
         _NOTIFY_MODE_INVALID = -EINVAL,
@@ -75,15 +76,15 @@ typedef struct UnitSettings {
         char **requires;
         char **binds_to;
         usec_t start_limit_interval; /* default 10s */
-        unsigned start_limit_burst; /* default 5 */
+        unsigned start_limit_burst;  /* default 5 */
 
         /* [Container] */
         char *image;
         char *rootfs; /* absolute; a relative value is resolved against the unit file's directory */
         char *container_name;
-        char **exec; /* split with systemd quoting rules; NULL when unset */
-        char **entrypoint; /* NULL when unset; empty strv when set to "" (clears the image's) */
-        char **environment; /* "K=V" in first-assignment order, later assignments of K win */
+        char **exec;             /* split with systemd quoting rules; NULL when unset */
+        char **entrypoint;       /* NULL when unset; empty strv when set to "" (clears the image's) */
+        char **environment;      /* "K=V" in first-assignment order, later assignments of K win */
         char **environment_file; /* absolute paths; a leading '-' (ignore missing) is kept */
         char **publish_port;
         char *network;
@@ -98,33 +99,33 @@ typedef struct UnitSettings {
         char **add_capability;
         char **drop_capability;
         int no_new_privileges; /* -1 unset, else bool */
-        uint64_t memory; /* bytes, UINT64_MAX unset */
-        uint64_t pids_limit; /* UINT64_MAX unset */
-        int stop_signal; /* default SIGTERM */
-        usec_t stop_timeout; /* USEC_INFINITY unset: TimeoutStopSec= or 10s then apply */
-        int run_init; /* -1 unset (means yes) */
+        uint64_t memory;       /* bytes, UINT64_MAX unset */
+        uint64_t pids_limit;   /* UINT64_MAX unset */
+        int stop_signal;       /* default SIGTERM */
+        usec_t stop_timeout;   /* USEC_INFINITY unset: TimeoutStopSec= or 10s then apply */
+        int run_init;          /* -1 unset (means yes) */
         char *health_cmd;
-        usec_t health_interval; /* 30s */
-        usec_t health_timeout; /* 30s */
-        usec_t health_start_period; /* 0 */
-        unsigned health_retries; /* 3 */
+        usec_t health_interval;            /* 30s */
+        usec_t health_timeout;             /* 30s */
+        usec_t health_start_period;        /* 0 */
+        unsigned health_retries;           /* 3 */
         HealthOnFailure health_on_failure; /* none */
-        char **label; /* "K=V" */
+        char **label;                      /* "K=V" */
         NotifyMode notify;
 
         /* [Service] */
-        RestartPolicy restart; /* no */
-        usec_t restart_sec; /* 100ms */
-        unsigned restart_steps; /* 0 */
+        RestartPolicy restart;    /* no */
+        usec_t restart_sec;       /* 100ms */
+        unsigned restart_steps;   /* 0 */
         usec_t restart_max_delay; /* USEC_INFINITY unset */
         ExitStatusSet restart_prevent;
         ExitStatusSet success_exit;
-        usec_t timeout_start; /* 90s */
-        usec_t timeout_stop; /* USEC_INFINITY unset */
-        uint64_t memory_max; /* UINT64_MAX unset */
+        usec_t timeout_start;     /* 90s */
+        usec_t timeout_stop;      /* USEC_INFINITY unset */
+        uint64_t memory_max;      /* UINT64_MAX unset */
         usec_t cpu_quota_per_sec; /* CPUQuota=50% -> 500000; USEC_INFINITY unset */
-        uint64_t cpu_weight; /* UINT64_MAX unset, else 1..10000 */
-        uint64_t tasks_max; /* UINT64_MAX unset */
+        uint64_t cpu_weight;      /* UINT64_MAX unset, else 1..10000 */
+        uint64_t tasks_max;       /* UINT64_MAX unset */
 
         /* [Install] */
         char **wanted_by;
@@ -135,8 +136,8 @@ typedef struct UnitSettings {
         unsigned replicas; /* 1 */
         UpdateOrder update_order;
         unsigned update_parallelism; /* 1 */
-        usec_t update_delay; /* 0 */
-        usec_t restart_reset; /* 10s: uptime after which the backoff step count resets */
+        usec_t update_delay;         /* 0 */
+        usec_t restart_reset;        /* 10s: uptime after which the backoff step count resets */
 
         /* Bookkeeping filled by the loader. */
         uint64_t set_mask[2]; /* bit i set when key table entry i was assigned (for verify --json) */
@@ -148,8 +149,8 @@ void unit_settings_done(UnitSettings *s); /* frees members, leaves *s reusable a
 /* Effective values after combining keys that mean the same thing. */
 usec_t unit_settings_stop_timeout(const UnitSettings *s); /* StopTimeout= else TimeoutStopSec= else 10s */
 uint64_t unit_settings_memory_max(const UnitSettings *s); /* Memory= else MemoryMax= */
-uint64_t unit_settings_tasks_max(const UnitSettings *s); /* PidsLimit= else TasksMax= */
-bool unit_settings_autostart(const UnitSettings *s); /* WantedBy= multi-user.target or default.target */
+uint64_t unit_settings_tasks_max(const UnitSettings *s);  /* PidsLimit= else TasksMax= */
+bool unit_settings_autostart(const UnitSettings *s);      /* WantedBy= multi-user.target or default.target */
 
 /* A stable 64-bit hash of every setting that affects a running instance (everything except
  * [Install], Description/Documentation and [Deploy] Replicas/Update*), so that reload restarts
@@ -163,8 +164,13 @@ void unit_settings_to_json(const UnitSettings *s, struct JsonWriter *w);
 const char *restart_policy_to_string(RestartPolicy p);
 RestartPolicy restart_policy_from_string(const char *s);
 const char *health_on_failure_to_string(HealthOnFailure h);
+HealthOnFailure health_on_failure_from_string(const char *s);
 const char *notify_mode_to_string(NotifyMode n);
 const char *update_order_to_string(UpdateOrder o);
+UpdateOrder update_order_from_string(const char *s);
+
+/* True when Section/Key (e.g. "Service", "TimeoutStopSec") was assigned and not reset. */
+bool unit_settings_key_is_set(const UnitSettings *s, const char *section, const char *key);
 
 /* ---- Loading ---- */
 
@@ -176,12 +182,12 @@ typedef struct UnitDiagnostic {
 
 /* The result of loading one unit name. Errors make the unit not loadable; warnings do not. */
 typedef struct UnitFile {
-        char *name; /* "web", "tmpl@", "tmpl@inst" (no ".container") */
-        char *path; /* the main file that was used */
+        char *name;          /* "web", "tmpl@", "tmpl@inst" (no ".container") */
+        char *path;          /* the main file that was used */
         char **dropin_paths; /* in application order */
-        bool is_template; /* "name@" */
+        bool is_template;    /* "name@" */
         char *template_name; /* for "tmpl@inst": "tmpl" */
-        char *instance; /* for "tmpl@inst": "inst" */
+        char *instance;      /* for "tmpl@inst": "inst" */
         UnitSettings settings;
         UnitDiagnostic *errors;
         size_t n_errors;
@@ -199,8 +205,8 @@ static inline void unit_file_freep(UnitFile **u) {
 
 /* Everything the loader needs to know about the host; filled by the caller so tests can fake it. */
 typedef struct UnitLoadContext {
-        char **search_path; /* highest precedence first, already prefixed by --root */
-        const char *hostname; /* %H */
+        char **search_path;     /* highest precedence first, already prefixed by --root */
+        const char *hostname;   /* %H */
         const char *machine_id; /* %m */
 } UnitLoadContext;
 
@@ -230,6 +236,9 @@ int unit_file_enumerate(const UnitLoadContext *ctx, char ***ret_names, UnitDiagn
 bool unit_name_is_valid(const char *name);
 
 void unit_diagnostics_free(UnitDiagnostic *d, size_t n);
+
+/* "PATH:LINE: message", or "PATH: message" when line is 0; a new string, NULL on OOM. */
+char *unit_diagnostic_format(const UnitDiagnostic *d);
 
 /* Writes a verify --json object for u. */
 void unit_file_to_json(const UnitFile *u, struct JsonWriter *w);

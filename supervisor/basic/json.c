@@ -5,7 +5,7 @@
 #include "utf8.h"
 
 void json_init(JsonWriter *w, FILE *f) {
-        *w = (JsonWriter) { .f = f };
+        *w = (JsonWriter){ .f = f };
 }
 
 static void sep(JsonWriter *w) {

@@ -30,23 +30,23 @@
 #define yes_no(b) ((b) ? "yes" : "no")
 
 /* Hand ownership of a pointer or fd to the caller, leaving the cleanup variable inert. */
-#define TAKE_PTR(p)                                                                                                    \
-        ({                                                                                                             \
-                __typeof__(p) _tp = (p);                                                                               \
-                (p) = NULL;                                                                                            \
-                _tp;                                                                                                   \
+#define TAKE_PTR(p)                                                                                                   \
+        ({                                                                                                            \
+                __typeof__(p) _tp = (p);                                                                              \
+                (p) = NULL;                                                                                           \
+                _tp;                                                                                                  \
         })
-#define TAKE_FD(fd)                                                                                                    \
-        ({                                                                                                             \
-                int _tf = (fd);                                                                                        \
-                (fd) = -EBADF;                                                                                         \
-                _tf;                                                                                                   \
+#define TAKE_FD(fd)                                                                                                   \
+        ({                                                                                                            \
+                int _tf = (fd);                                                                                       \
+                (fd) = -EBADF;                                                                                        \
+                _tf;                                                                                                  \
         })
 
-#define DEFINE_TRIVIAL_CLEANUP_FUNC(type, func)                                                                        \
-        static inline void func##p(type *p) {                                                                          \
-                if (*p)                                                                                                \
-                        func(*p);                                                                                      \
+#define DEFINE_TRIVIAL_CLEANUP_FUNC(type, func)                                                                       \
+        static inline void func##p(type *p) {                                                                         \
+                if (*p)                                                                                               \
+                        func(*p);                                                                                     \
         }
 
 static inline void freep(void *p) {
@@ -84,10 +84,10 @@ static inline int negative_errno(void) {
         return errno > 0 ? -errno : -EIO;
 }
 
-#define RET_NERRNO(expr)                                                                                               \
-        ({                                                                                                             \
-                long _r = (long) (expr);                                                                               \
-                _r < 0 ? negative_errno() : (int) _r;                                                                  \
+#define RET_NERRNO(expr)                                                                                              \
+        ({                                                                                                            \
+                long _r = (long) (expr);                                                                              \
+                _r < 0 ? negative_errno() : (int) _r;                                                                 \
         })
 
 #define new0(t, n) ((t *) calloc((n) ?: 1, sizeof(t)))

@@ -35,9 +35,9 @@ char **strv_copy(char *const *l) {
 }
 
 bool strv_contains(char *const *l, const char *s) {
-        STRV_FOREACH(i, l)
-        if (streq(*i, s))
-                return true;
+        STRV_FOREACH (i, l)
+                if (streq(*i, s))
+                        return true;
         return false;
 }
 
@@ -73,7 +73,7 @@ int strv_extend(char ***l, const char *value) {
 }
 
 int strv_extend_strv(char ***a, char *const *b) {
-        STRV_FOREACH(i, b) {
+        STRV_FOREACH (i, b) {
                 int r = strv_extend(a, *i);
                 if (r < 0)
                         return r;
@@ -104,9 +104,9 @@ int strv_env_set(char ***l, const char *assignment) {
 
 const char *strv_env_get(char *const *l, const char *key) {
         size_t k = strlen(key);
-        STRV_FOREACH(i, l)
-        if (env_key_len(*i) == k && strneq(*i, key, k))
-                return (*i)[k] == '=' ? *i + k + 1 : "";
+        STRV_FOREACH (i, l)
+                if (env_key_len(*i) == k && strneq(*i, key, k))
+                        return (*i)[k] == '=' ? *i + k + 1 : "";
         return NULL;
 }
 
@@ -114,13 +114,13 @@ char *strv_join(char *const *l, const char *sep) {
         size_t n = 0, s = strlen(sep);
         char *r, *p;
 
-        STRV_FOREACH(i, l)
-        n += strlen(*i) + s;
+        STRV_FOREACH (i, l)
+                n += strlen(*i) + s;
         r = malloc(n + 1);
         if (!r)
                 return NULL;
         p = r;
-        STRV_FOREACH(i, l) {
+        STRV_FOREACH (i, l) {
                 if (p != r) {
                         memcpy(p, sep, s);
                         p += s;

@@ -115,7 +115,12 @@ int parse_timespan(const char *s, usec_t default_unit, usec_t *ret) {
                 else {
                         if (whole > UINT64_MAX / unit)
                                 return -ERANGE;
-                        part = whole * unit + (usec_t) ((long double) frac * unit / frac_div);
+                        usec_t extra = (usec_t) ((long double) frac * unit / frac_div);
+                        part = whole * unit;
+                        /* The fraction can push a value that passed the check above past 2^64. */
+                        if (part > UINT64_MAX - extra)
+                                return -ERANGE;
+                        part += extra;
                 }
                 if (total > UINT64_MAX - 1 - part)
                         return -ERANGE;

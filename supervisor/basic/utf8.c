@@ -24,7 +24,8 @@ size_t utf8_encoded_valid_len(const char *str) {
                 cp = (cp << 6) | (s[i] & 0x3f);
         }
         /* Overlong forms, surrogates and values past U+10FFFF are invalid. */
-        if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) || (cp >= 0xd800 && cp <= 0xdfff))
+        if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+            (cp >= 0xd800 && cp <= 0xdfff))
                 return 0;
         return len;
 }

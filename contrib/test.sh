@@ -1,0 +1,66 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Builds supd and runs every test: unit tests, the unit tests again under ASan+UBSan, and the root
+# integration suite. Ends with one line "N passed, N failed, N skipped" and exits non-zero on any
+# failure. Run as root on Debian 12: it installs what it needs first.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+bash contrib/install-deps.sh || exit 1
+
+status=0
+logs=()
+
+run_build() { # run_build DIR SUITE-ARGS -- MESON-OPTIONS
+        local dir=$1 suite=$2
+        shift 2
+        if [ ! -f "$dir/build.ninja" ]; then
+                meson setup "$dir" "$@" >"$dir.setup.log" 2>&1 || { cat "$dir.setup.log"; return 1; }
+        fi
+        ninja -C "$dir" || return 1
+        # shellcheck disable=SC2086
+        meson test -C "$dir" --print-errorlogs $suite
+}
+
+mkdir -p build-ci
+run_build build-ci/default "" -Dintegration=enabled -Dman=enabled || status=1
+logs+=(build-ci/default/meson-logs/testlog.json)
+run_build build-ci/asan "--suite unit" -Dsanitize=true -Dintegration=disabled -Dman=disabled || status=1
+logs+=(build-ci/asan/meson-logs/testlog.json)
+# Warning-clean with clang too (errors only; the unit tests already ran twice).
+if [ ! -f build-ci/clang/build.ninja ]; then
+        CC=clang meson setup build-ci/clang -Dintegration=disabled -Dman=disabled >/dev/null || status=1
+fi
+ninja -C build-ci/clang || status=1
+
+python3 - "${logs[@]}" <<'PY' || status=1
+# Counts the TAP subtests of every meson test (each cmocka test and each bats case); a test that
+# failed without reporting a failing subtest (a crash, a timeout) counts as one failure.
+import json, re, sys
+passed = failed = skipped = 0
+for path in sys.argv[1:]:
+    try:
+        lines = open(path).read().splitlines()
+    except OSError:
+        failed += 1
+        print(f"missing {path}", file=sys.stderr)
+        continue
+    for line in lines:
+        entry = json.loads(line)
+        bad = 0
+        for tap in (entry.get("stdout") or "").splitlines():
+            m = re.match(r"^(not ok|ok)\b.*?(#\s*(SKIP|TODO)\b)?", tap, re.I)
+            if not m:
+                continue
+            if m.group(3) and m.group(3).upper() == "SKIP":
+                skipped += 1
+            elif m.group(1) == "ok":
+                passed += 1
+            elif not m.group(3):
+                failed += 1
+                bad += 1
+        if entry["result"] not in ("OK", "EXPECTEDFAIL", "SKIP") and bad == 0:
+            failed += 1
+print(f"{passed} passed, {failed} failed, {skipped} skipped")
+sys.exit(1 if failed or passed == 0 else 0)
+PY
+exit $status

@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <systemd/sd-bus.h>
+
+/* A bus call that is answered when every unit it waits for has settled: each waiting unit holds
+ * a reference, and the last unref sends the reply (or the first recorded error). */
+typedef struct Job {
+        unsigned n_ref;
+        sd_bus_message *call;
+        sd_bus_message *reply; /* prepared reply, or NULL for an empty one */
+        char *error;
+} Job;
+
+Job *job_new(sd_bus_message *call);
+Job *job_new_with_reply(sd_bus_message *call, sd_bus_message *reply);
+Job *job_ref(Job *j);
+void job_unref(Job *j);
+void job_fail(Job *j, const char *message);

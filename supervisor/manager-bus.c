@@ -1,0 +1,637 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <fcntl.h>
+#include <grp.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <systemd/sd-daemon.h>
+#include <systemd/sd-id128.h>
+
+#include "basic/fileio.h"
+#include "basic/log.h"
+#include "basic/strv.h"
+#include "manager.h"
+
+/* The control API: D-Bus peer to peer on a private socket, like systemd's /run/systemd/private.
+ * Every method checks the caller's credentials (SO_PEERCRED): root, or a member of group "supd". */
+
+static bool peer_in_group(pid_t pid, gid_t gid, gid_t want) {
+        _cleanup_free_ char *status = NULL;
+        char path[64];
+        const char *p;
+
+        if (gid == want)
+                return true;
+        snprintf(path, sizeof(path), "/proc/%d/status", (int) pid);
+        if (read_file_at(AT_FDCWD, path, 1 << 16, &status, NULL) < 0)
+                return false;
+        p = strstr(status, "\nGroups:");
+        if (!p)
+                return false;
+        p += 8;
+        while (*p && *p != '\n') {
+                char *end;
+                unsigned long g = strtoul(p, &end, 10);
+                if (end == p)
+                        break;
+                if ((gid_t) g == want)
+                        return true;
+                p = end;
+        }
+        return false;
+}
+
+static int check_access(sd_bus_message *msg, sd_bus_error *error) {
+        _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
+        uid_t uid;
+        gid_t gid = (gid_t) -1;
+        pid_t pid = 0;
+        struct group *g;
+        int r;
+
+        r = sd_bus_query_sender_creds(msg, SD_BUS_CREDS_EUID | SD_BUS_CREDS_EGID | SD_BUS_CREDS_PID, &creds);
+        if (r < 0)
+                return sd_bus_error_set_errnof(error, r, "Cannot determine caller credentials: %s", strerror(-r));
+        r = sd_bus_creds_get_euid(creds, &uid);
+        if (r < 0)
+                return sd_bus_error_set_errnof(error, r, "Cannot determine caller uid: %s", strerror(-r));
+        if (uid == 0)
+                return 0;
+        (void) sd_bus_creds_get_egid(creds, &gid);
+        (void) sd_bus_creds_get_pid(creds, &pid);
+        g = getgrnam("supd");
+        if (g && pid > 0 && peer_in_group(pid, gid, g->gr_gid))
+                return 0;
+        return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
+                                 "Permission denied: only root or members of group 'supd' may use supd.");
+}
+
+#define CHECK_ACCESS(msg, error)                                                                                      \
+        do {                                                                                                          \
+                int _r = check_access(msg, error);                                                                    \
+                if (_r < 0)                                                                                           \
+                        return _r;                                                                                    \
+        } while (0)
+
+static int method_hello(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        /* busctl always behaves as a bus client and says Hello first; answer like a bus would. */
+        return sd_bus_reply_method_return(msg, "s", ":1.1");
+}
+
+static int method_ping(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        CHECK_ACCESS(msg, error);
+        return sd_bus_reply_method_return(msg, "s", PACKAGE_VERSION);
+}
+
+static char *unit_ports(const Unit *u) {
+        const UnitSettings *s = unit_settings(u);
+        return s ? strv_join(s->publish_port, ",") : strdup("");
+}
+
+static int method_list_units(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int all, r;
+
+        CHECK_ACCESS(msg, error);
+        r = sd_bus_message_read(msg, "b", &all);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_open_container(reply, 'a', "(sssssss)");
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < m->n_units; i++) {
+                Unit *u = m->units[i];
+                const UnitSettings *s = unit_settings(u);
+                _cleanup_free_ char *ports = unit_ports(u);
+
+                if (!all && u->state == UNIT_INACTIVE && !u->bad && u->file)
+                        continue;
+                r = sd_bus_message_append(reply, "(sssssss)", u->name, unit_load_state(u),
+                                          unit_active_state_to_string(u->state), unit_sub_state(u),
+                                          s ? (s->image ?: strempty(s->rootfs)) : "", strempty(ports),
+                                          s ? strempty(s->description) : "");
+                if (r < 0)
+                        return r;
+        }
+        /* Files that could not even be named are units too, as far as the admin is concerned. */
+        for (size_t i = 0; i < m->n_bad_names; i++) {
+                const char *base = strrchr(m->bad_names[i].path, '/');
+                r = sd_bus_message_append(reply, "(sssssss)", base ? base + 1 : m->bad_names[i].path, "error",
+                                          "inactive", "dead", "", "", m->bad_names[i].message);
+                if (r < 0)
+                        return r;
+        }
+        r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+static int append_kv_s(sd_bus_message *r, const char *k, const char *v) {
+        return sd_bus_message_append(r, "{sv}", k, "s", strempty(v));
+}
+static int append_kv_u(sd_bus_message *r, const char *k, uint32_t v) {
+        return sd_bus_message_append(r, "{sv}", k, "u", v);
+}
+static int append_kv_i(sd_bus_message *r, const char *k, int32_t v) {
+        return sd_bus_message_append(r, "{sv}", k, "i", v);
+}
+static int append_kv_t(sd_bus_message *r, const char *k, uint64_t v) {
+        return sd_bus_message_append(r, "{sv}", k, "t", v);
+}
+static int append_kv_b(sd_bus_message *r, const char *k, bool v) {
+        return sd_bus_message_append(r, "{sv}", k, "b", (int) v);
+}
+static int append_kv_as(sd_bus_message *r, const char *k, char **l) {
+        int q;
+        if ((q = sd_bus_message_open_container(r, 'e', "sv")) < 0 || (q = sd_bus_message_append(r, "s", k)) < 0 ||
+            (q = sd_bus_message_open_container(r, 'v', "as")) < 0 || (q = sd_bus_message_append_strv(r, l)) < 0 ||
+            (q = sd_bus_message_close_container(r)) < 0)
+                return q;
+        return sd_bus_message_close_container(r);
+}
+
+static char **diagnostics_strv(const UnitDiagnostic *d, size_t n) {
+        char **l = NULL;
+        for (size_t i = 0; i < n; i++) {
+                if (strv_consume(&l, unit_diagnostic_format(&d[i])) < 0)
+                        return strv_free(l);
+        }
+        return l;
+}
+
+static int append_unit_properties(sd_bus_message *reply, Manager *m, Unit *u) {
+        const UnitSettings *s = unit_settings(u);
+        const UnitFile *f = u->file ?: u->bad;
+        _cleanup_strv_free_ char **errors = NULL, **warnings = NULL;
+        _cleanup_free_ char *log_path = NULL;
+        char hash[32];
+        int r;
+
+        if (u->bad) {
+                errors = diagnostics_strv(u->bad->errors, u->bad->n_errors);
+                warnings = diagnostics_strv(u->bad->warnings, u->bad->n_warnings);
+        } else if (u->file)
+                warnings = diagnostics_strv(u->file->warnings, u->file->n_warnings);
+        if (asprintf(&log_path, "%s/%s.log", m->log_dir, u->name) < 0)
+                return -ENOMEM;
+        snprintf(hash, sizeof(hash), "%016llx", (unsigned long long) (s ? unit_settings_hash(s) : 0));
+
+        if ((r = sd_bus_message_open_container(reply, 'a', "{sv}")) < 0 ||
+            (r = append_kv_s(reply, "Name", u->name)) < 0 ||
+            (r = append_kv_s(reply, "Description", s ? s->description : NULL)) < 0 ||
+            (r = append_kv_s(reply, "LoadState", unit_load_state(u))) < 0 ||
+            (r = append_kv_s(reply, "ActiveState", unit_active_state_to_string(u->state))) < 0 ||
+            (r = append_kv_s(reply, "SubState", unit_sub_state(u))) < 0 ||
+            (r = append_kv_s(reply, "State", unit_state_to_string(u->state))) < 0 ||
+            (r = append_kv_s(reply, "Result", unit_result_to_string(u->result))) < 0 ||
+            (r = append_kv_s(reply, "FragmentPath", f ? f->path : NULL)) < 0 ||
+            (r = append_kv_as(reply, "DropInPaths", f ? f->dropin_paths : NULL)) < 0 ||
+            (r = append_kv_b(reply, "Autostart", s && unit_settings_autostart(s))) < 0 ||
+            (r = append_kv_s(reply, "Replica", u->replica)) < 0 ||
+            (r = append_kv_u(reply, "MainPID", (uint32_t) u->pid)) < 0 ||
+            (r = append_kv_u(reply, "NRestarts", u->n_restarts)) < 0 ||
+            (r = append_kv_t(reply, "StateChangeTimestamp", u->state_change_realtime)) < 0 ||
+            (r = append_kv_t(reply, "ActiveEnterTimestamp", u->active_enter_realtime)) < 0 ||
+            (r = append_kv_t(reply, "InactiveEnterTimestamp", u->inactive_enter_realtime)) < 0 ||
+            (r = append_kv_s(reply, "ExitCode",
+                             !u->have_exit                ? ""
+                             : u->exit_code == CLD_EXITED ? "exited"
+                             : u->exit_code == CLD_DUMPED ? "dumped"
+                                                          : "killed")) < 0 ||
+            (r = append_kv_i(reply, "ExitStatus", u->have_exit ? u->exit_status : 0)) < 0 ||
+            (r = append_kv_s(reply, "LastError", u->last_error)) < 0 ||
+            (r = append_kv_as(reply, "LoadErrors", errors)) < 0 ||
+            (r = append_kv_as(reply, "LoadWarnings", warnings)) < 0 ||
+            (r = append_kv_s(reply, "ConfigHash", hash)) < 0 || (r = append_kv_s(reply, "LogPath", log_path)) < 0)
+                return r;
+        if (s) {
+                if ((r = append_kv_s(reply, "Image", s->image)) < 0 ||
+                    (r = append_kv_s(reply, "Rootfs", s->rootfs)) < 0 ||
+                    (r = append_kv_as(reply, "Entrypoint", s->entrypoint)) < 0 ||
+                    (r = append_kv_as(reply, "Exec", s->exec)) < 0 ||
+                    (r = append_kv_as(reply, "PublishPort", s->publish_port)) < 0 ||
+                    (r = append_kv_s(reply, "HostName", s->hostname ?: u->name)) < 0 ||
+                    (r = append_kv_s(reply, "Restart", restart_policy_to_string(s->restart))) < 0 ||
+                    (r = append_kv_t(reply, "RestartUSec", s->restart_sec)) < 0 ||
+                    (r = append_kv_t(reply, "StopTimeoutUSec", unit_settings_stop_timeout(s))) < 0 ||
+                    (r = append_kv_i(reply, "StopSignal", s->stop_signal)) < 0 ||
+                    (r = append_kv_as(reply, "Requires", s->requires)) < 0 ||
+                    (r = append_kv_as(reply, "Wants", s->wants)) < 0 ||
+                    (r = append_kv_as(reply, "BindsTo", s->binds_to)) < 0 ||
+                    (r = append_kv_as(reply, "After", s->after)) < 0 ||
+                    (r = append_kv_as(reply, "Before", s->before)) < 0)
+                        return r;
+        }
+        return sd_bus_message_close_container(reply);
+}
+
+static int method_get_unit(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        const char *name;
+        Unit *u;
+        int r;
+
+        CHECK_ACCESS(msg, error);
+        r = sd_bus_message_read(msg, "s", &name);
+        if (r < 0)
+                return r;
+        u = manager_get_unit(m, name);
+        if (!u)
+                return sd_bus_error_setf(error, "io.supd.Error.NoSuchUnit", "Unit %s not found.", name);
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r < 0)
+                return r;
+        r = append_unit_properties(reply, m, u);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+/* Units are named by the client as "web", "web.container", "web@2", or a template instance
+ * "tmpl@inst" that is loaded on first use. */
+static int resolve_units(Manager *m, const char *name, Unit ***ret, sd_bus_error *error) {
+        size_t n = manager_match_units(m, name, ret);
+        _cleanup_(unit_file_freep) UnitFile *f = NULL;
+        const char *at = strchr(name, '@');
+        Unit *u;
+        int r;
+
+        if (n > 0)
+                return (int) n;
+        free(*ret);
+        *ret = NULL;
+        if (!at || !at[1] || !unit_name_is_valid(name))
+                return sd_bus_error_setf(error, "io.supd.Error.NoSuchUnit", "Unit %s not found.", name);
+
+        r = unit_file_load(&m->ctx, name, NULL, &f);
+        if (r < 0)
+                return sd_bus_error_setf(error, "io.supd.Error.NoSuchUnit", "Unit %s not found.", name);
+        if (f->n_errors > 0) {
+                _cleanup_free_ char *e = unit_diagnostic_format(&f->errors[0]);
+                return sd_bus_error_setf(error, "io.supd.Error.LoadFailed", "%s", strna(e));
+        }
+        u = unit_new(m, name, name, NULL);
+        if (!u)
+                return -ENOMEM;
+        u->file = TAKE_PTR(f);
+        u->manual_instance = true;
+        {
+                Unit **l = realloc(m->units, (m->n_units + 1) * sizeof(Unit *));
+                if (!l) {
+                        unit_free(u);
+                        return -ENOMEM;
+                }
+                l[m->n_units++] = u;
+                m->units = l;
+        }
+        *ret = new0(Unit *, 1);
+        if (!*ret)
+                return -ENOMEM;
+        (*ret)[0] = u;
+        return 1;
+}
+
+static int method_start(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        _cleanup_free_ Unit **units = NULL;
+        const char *name;
+        int n, r;
+
+        CHECK_ACCESS(msg, error);
+        r = sd_bus_message_read(msg, "s", &name);
+        if (r < 0)
+                return r;
+        n = resolve_units(m, name, &units, error);
+        if (n < 0)
+                return n;
+        for (int i = 0; i < n; i++) {
+                _cleanup_free_ char *err = NULL;
+                if (!units[i]->file)
+                        return sd_bus_error_setf(
+                                error, "io.supd.Error.LoadFailed", "Unit %s failed to load: %s", units[i]->name,
+                                units[i]->bad && units[i]->bad->n_errors > 0 ? units[i]->bad->errors[0].message
+                                                                             : "unknown error");
+                r = manager_start_unit(m, units[i], true, &err);
+                if (r < 0)
+                        return sd_bus_error_setf(error, "io.supd.Error.StartFailed", "Failed to start %s: %s",
+                                                 units[i]->name, err ?: strerror(-r));
+        }
+        return sd_bus_reply_method_return(msg, NULL);
+}
+
+/* Replies once every unit in the list has settled. */
+static int wait_for_units(sd_bus_message *msg, Unit **units, int n) {
+        Job *job = job_new(msg);
+        if (!job)
+                return -ENOMEM;
+        for (int i = 0; i < n; i++)
+                if (units[i]->state == UNIT_STOPPING || units[i]->stop_queued || units[i]->start_after_stop) {
+                        int r = unit_add_waiter(units[i], job);
+                        if (r < 0)
+                                return r;
+                }
+        job_unref(job);
+        return 1;
+}
+
+static int method_stop(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        _cleanup_free_ Unit **units = NULL;
+        const char *name;
+        int n, r;
+
+        CHECK_ACCESS(msg, error);
+        r = sd_bus_message_read(msg, "s", &name);
+        if (r < 0)
+                return r;
+        n = manager_match_units(m, name, &units);
+        if (n == 0)
+                return sd_bus_error_setf(error, "io.supd.Error.NoSuchUnit", "Unit %s not found.", name);
+        for (int i = 0; i < n; i++)
+                (void) manager_stop_unit(m, units[i]);
+        return wait_for_units(msg, units, n);
+}
+
+static int method_restart(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        _cleanup_free_ Unit **units = NULL;
+        const char *name;
+        int n, r;
+
+        CHECK_ACCESS(msg, error);
+        r = sd_bus_message_read(msg, "s", &name);
+        if (r < 0)
+                return r;
+        n = resolve_units(m, name, &units, error);
+        if (n < 0)
+                return n;
+        for (int i = 0; i < n; i++) {
+                Unit *u = units[i];
+                if (!u->file)
+                        return sd_bus_error_setf(error, "io.supd.Error.LoadFailed", "Unit %s failed to load.",
+                                                 u->name);
+                if (unit_is_active(u) && u->state != UNIT_AUTO_RESTART) {
+                        u->start_after_stop = true;
+                        (void) manager_stop_unit(m, u);
+                } else {
+                        _cleanup_free_ char *err = NULL;
+                        (void) unit_stop(u);
+                        r = manager_start_unit(m, u, true, &err);
+                        if (r < 0)
+                                return sd_bus_error_setf(error, "io.supd.Error.StartFailed", "Failed to start %s: %s",
+                                                         u->name, err ?: strerror(-r));
+                }
+        }
+        return wait_for_units(msg, units, n);
+}
+
+static int method_kill(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        _cleanup_free_ Unit **units = NULL;
+        const char *name;
+        int32_t sig;
+        int n, r, sent = 0;
+
+        CHECK_ACCESS(msg, error);
+        r = sd_bus_message_read(msg, "si", &name, &sig);
+        if (r < 0)
+                return r;
+        if (sig <= 0 || sig >= _NSIG)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid signal %d.", sig);
+        n = manager_match_units(m, name, &units);
+        if (n == 0)
+                return sd_bus_error_setf(error, "io.supd.Error.NoSuchUnit", "Unit %s not found.", name);
+        for (int i = 0; i < n; i++)
+                if (unit_kill(units[i], sig) >= 0)
+                        sent++;
+        if (sent == 0)
+                return sd_bus_error_setf(error, "io.supd.Error.NotRunning", "Unit %s has no running process.", name);
+        return sd_bus_reply_method_return(msg, NULL);
+}
+
+static int method_reset_failed(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        _cleanup_strv_free_ char **names = NULL;
+        int r;
+
+        CHECK_ACCESS(msg, error);
+        r = sd_bus_message_read_strv(msg, &names);
+        if (r < 0)
+                return r;
+        if (strv_length(names) == 0)
+                for (size_t i = 0; i < m->n_units; i++)
+                        unit_reset_failed(m->units[i]);
+        STRV_FOREACH (name, names) {
+                _cleanup_free_ Unit **units = NULL;
+                size_t n = manager_match_units(m, *name, &units);
+                if (n == 0)
+                        return sd_bus_error_setf(error, "io.supd.Error.NoSuchUnit", "Unit %s not found.", *name);
+                for (size_t i = 0; i < n; i++)
+                        unit_reset_failed(units[i]);
+        }
+        return sd_bus_reply_method_return(msg, NULL);
+}
+
+static int method_reload(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        ReloadAction *a = NULL;
+        size_t n = 0;
+        Job *job;
+        int r;
+
+        CHECK_ACCESS(msg, error);
+        (void) sd_notify(false, "RELOADING=1\nSTATUS=Reloading");
+        r = manager_reload(m, &a, &n);
+        (void) sd_notify(false, "READY=1\nSTATUS=Running");
+        if (r < 0)
+                return sd_bus_error_set_errnof(error, r, "Reload failed: %s", strerror(-r));
+
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "(sss)");
+        for (size_t i = 0; r >= 0 && i < n; i++)
+                r = sd_bus_message_append(reply, "(sss)", a[i].action, a[i].unit, strempty(a[i].detail));
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r < 0) {
+                reload_actions_free(a, n);
+                return r;
+        }
+
+        /* "reload blocks until done": the reply goes out once replaced units are back up and
+         * removed ones are down. */
+        job = job_new_with_reply(msg, reply);
+        if (!job) {
+                reload_actions_free(a, n);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < n; i++) {
+                Unit *u = manager_get_unit(m, a[i].unit);
+                if (u && (u->state == UNIT_STOPPING || u->stop_queued || u->start_after_stop))
+                        (void) unit_add_waiter(u, job);
+        }
+        job_unref(job);
+        reload_actions_free(a, n);
+        return 1;
+}
+
+static const sd_bus_vtable manager_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_METHOD_WITH_NAMES("Ping", "", , "s", SD_BUS_PARAM(version), method_ping, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("ListUnits", "b", SD_BUS_PARAM(all), "a(sssssss)", SD_BUS_PARAM(units),
+                                 method_list_units, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("GetUnit", "s", SD_BUS_PARAM(name), "a{sv}", SD_BUS_PARAM(properties),
+                                 method_get_unit, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("StartUnit", "s", SD_BUS_PARAM(name), "", , method_start, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("StopUnit", "s", SD_BUS_PARAM(name), "", , method_stop, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("RestartUnit", "s", SD_BUS_PARAM(name), "", , method_restart,
+                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("KillUnit", "si", SD_BUS_PARAM(name) SD_BUS_PARAM(signal), "", , method_kill,
+                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("ResetFailed", "as", SD_BUS_PARAM(names), "", , method_reset_failed,
+                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("Reload", "", , "a(sss)", SD_BUS_PARAM(actions), method_reload,
+                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_VTABLE_END,
+};
+
+static const sd_bus_vtable hello_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_METHOD("Hello", "", "s", method_hello, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_VTABLE_END,
+};
+
+static void connection_remove(Manager *m, sd_bus *bus) {
+        for (size_t i = 0; i < m->n_connections; i++)
+                if (m->connections[i] == bus) {
+                        m->connections[i] = m->connections[--m->n_connections];
+                        sd_bus_flush_close_unref(bus);
+                        return;
+                }
+}
+
+static int on_disconnected(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        connection_remove(userdata, sd_bus_message_get_bus(msg));
+        return 0;
+}
+
+static int on_connection(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        Manager *m = userdata;
+        _cleanup_(sd_bus_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_close_ int nfd = -EBADF;
+        sd_id128_t id;
+        sd_bus **l;
+        int r;
+
+        nfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (nfd < 0) {
+                if (errno != EAGAIN && errno != EINTR)
+                        log_warning_errno(errno, "Failed to accept a control connection: %m");
+                return 0;
+        }
+        if (m->n_connections >= SUPD_MAX_CONNECTIONS) {
+                log_warning("Too many control connections, refusing a new one.");
+                return 0;
+        }
+
+        if ((r = sd_bus_new(&bus)) < 0 || (r = sd_bus_set_fd(bus, nfd, nfd)) < 0)
+                return log_warning_errno(r, "Failed to set up a control connection: %m"), 0;
+        TAKE_FD(nfd);
+        (void) sd_id128_randomize(&id);
+        if ((r = sd_bus_set_server(bus, 1, id)) < 0 || (r = sd_bus_negotiate_fds(bus, true)) < 0 ||
+            (r = sd_bus_set_sender(bus, "io.supd")) < 0 ||
+            (r = sd_bus_add_object_vtable(bus, NULL, SUPD_BUS_PATH, SUPD_BUS_INTERFACE, manager_vtable, m)) < 0 ||
+            (r = sd_bus_add_object_vtable(bus, NULL, "/org/freedesktop/DBus", "org.freedesktop.DBus", hello_vtable,
+                                          m)) < 0 ||
+            (r = sd_bus_add_match(bus, NULL,
+                                  "type='signal',path='/org/freedesktop/DBus/Local',"
+                                  "interface='org.freedesktop.DBus.Local',member='Disconnected'",
+                                  on_disconnected, m)) < 0 ||
+            (r = sd_bus_start(bus)) < 0 || (r = sd_bus_attach_event(bus, m->event, SD_EVENT_PRIORITY_NORMAL)) < 0)
+                return log_warning_errno(r, "Failed to set up a control connection: %m"), 0;
+
+        l = realloc(m->connections, (m->n_connections + 1) * sizeof(sd_bus *));
+        if (!l)
+                return log_oom(), 0;
+        m->connections = l;
+        l[m->n_connections++] = TAKE_PTR(bus);
+        return 0;
+}
+
+/* Binds the control socket ourselves (started by hand, not by units/supd.socket). */
+static int bind_control_socket(Manager *m, int *ret_fd) {
+        union {
+                struct sockaddr sa;
+                struct sockaddr_un un;
+        } sa = { .un.sun_family = AF_UNIX };
+        _cleanup_close_ int fd = -EBADF;
+        struct group *g;
+
+        if (strlen(m->socket_path) >= sizeof(sa.un.sun_path))
+                return log_error_errno(ENAMETOOLONG, "Socket path %s is too long.", m->socket_path);
+        strcpy(sa.un.sun_path, m->socket_path);
+
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return log_error_errno(errno, "Failed to create control socket: %m");
+        /* We hold the root's lock, so a socket file left here is a stale one from a crash. */
+        (void) unlink(m->socket_path);
+        if (bind(fd, &sa.sa, sizeof(sa)) < 0)
+                return log_error_errno(errno, "Failed to bind %s: %m", m->socket_path);
+        g = getgrnam("supd");
+        if (g && chown(m->socket_path, 0, g->gr_gid) < 0)
+                log_warning_errno(errno, "Failed to give %s to group supd, ignoring: %m", m->socket_path);
+        if (chmod(m->socket_path, g ? 0660 : 0600) < 0)
+                return log_error_errno(errno, "Failed to set the mode of %s: %m", m->socket_path);
+        if (listen(fd, SOMAXCONN) < 0)
+                return log_error_errno(errno, "Failed to listen on %s: %m", m->socket_path);
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
+int manager_bus_listen(Manager *m) {
+        _cleanup_close_ int fd = -EBADF;
+        int r;
+
+        /* Socket activation (units/supd.socket): systemd hands us the listening socket. */
+        r = sd_listen_fds(true);
+        if (r < 0)
+                return log_error_errno(r, "Failed to get sockets from systemd: %m");
+        if (r > 1)
+                return log_error_errno(EINVAL, "Expected at most one socket from systemd, got %d.", r);
+        if (r == 1) {
+                fd = SD_LISTEN_FDS_START;
+                if (sd_is_socket_unix(fd, SOCK_STREAM, 1, m->socket_path, 0) <= 0)
+                        return log_error_errno(EINVAL, "The socket passed by systemd is not %s.", m->socket_path);
+                if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 || fcntl(fd, F_SETFL, O_NONBLOCK) < 0)
+                        return log_error_errno(errno, "Failed to set up the passed socket: %m");
+        } else {
+                r = bind_control_socket(m, &fd);
+                if (r < 0)
+                        return r;
+        }
+
+        r = sd_event_add_io(m->event, &m->listen_source, fd, EPOLLIN, on_connection, m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to watch the control socket: %m");
+        (void) sd_event_source_set_description(m->listen_source, "control-socket");
+        m->listen_fd = TAKE_FD(fd);
+        return 0;
+}
+
+void manager_bus_close(Manager *m) {
+        for (size_t i = 0; i < m->n_connections; i++)
+                sd_bus_flush_close_unref(m->connections[i]);
+        free(m->connections);
+        m->connections = NULL;
+        m->n_connections = 0;
+        m->listen_source = sd_event_source_disable_unref(m->listen_source);
+        m->listen_fd = safe_close(m->listen_fd);
+}

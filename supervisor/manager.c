@@ -1,0 +1,747 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <systemd/sd-daemon.h>
+#include <systemd/sd-id128.h>
+
+#include "basic/fileio.h"
+#include "basic/log.h"
+#include "basic/strv.h"
+#include "manager.h"
+
+static const char *const search_dirs[] = { "/etc/supd/units", "/run/supd/units", "/usr/lib/supd/units" };
+
+static bool endswith_at(const char *s) {
+        size_t n = strlen(s);
+        return n > 0 && s[n - 1] == '@';
+}
+
+static char *prefixed(const Manager *m, const char *path) {
+        char *r;
+        if (asprintf(&r, "%s%s", m->root, path) < 0)
+                return NULL;
+        return r;
+}
+
+int manager_new(const char *root, Manager **ret) {
+        _cleanup_(manager_freep) Manager *m = NULL;
+        char host[256] = "localhost";
+        sd_id128_t id;
+        int r;
+
+        m = new0(Manager, 1);
+        if (!m)
+                return -ENOMEM;
+        m->lock_fd = m->listen_fd = -EBADF;
+        manager_config_init(&m->config);
+
+        /* "/" and "" both mean the host; strip a trailing slash so paths join cleanly. */
+        m->root = strdup(root && !streq(root, "/") ? root : "");
+        if (!m->root)
+                return -ENOMEM;
+        while (strlen(m->root) > 0 && m->root[strlen(m->root) - 1] == '/')
+                m->root[strlen(m->root) - 1] = 0;
+
+        m->run_dir = prefixed(m, "/run/supd");
+        m->state_dir = prefixed(m, "/var/lib/supd");
+        m->log_dir = prefixed(m, "/var/log/supd");
+        m->conf_path = prefixed(m, "/etc/supd/supd.conf");
+        m->socket_path = prefixed(m, "/run/supd/supd.sock");
+        if (!m->run_dir || !m->state_dir || !m->log_dir || !m->conf_path || !m->socket_path)
+                return -ENOMEM;
+        for (size_t i = 0; i < ELEMENTSOF(search_dirs); i++) {
+                r = strv_consume(&m->search_path, prefixed(m, search_dirs[i]));
+                if (r < 0)
+                        return r;
+        }
+
+        (void) gethostname(host, sizeof(host) - 1);
+        m->hostname = strdup(host);
+        if (sd_id128_get_machine(&id) >= 0) {
+                char s[SD_ID128_STRING_MAX];
+                m->machine_id = strdup(sd_id128_to_string(id, s));
+        } else
+                m->machine_id = strdup("00000000000000000000000000000000");
+        if (!m->hostname || !m->machine_id)
+                return -ENOMEM;
+        m->ctx = (UnitLoadContext){
+                .search_path = m->search_path,
+                .hostname = m->hostname,
+                .machine_id = m->machine_id,
+        };
+
+        r = sd_event_default(&m->event);
+        if (r < 0)
+                return r;
+
+        *ret = TAKE_PTR(m);
+        return 0;
+}
+
+Manager *manager_free(Manager *m) {
+        if (!m)
+                return NULL;
+        manager_bus_close(m);
+        for (size_t i = 0; i < m->n_units; i++)
+                unit_free(m->units[i]);
+        free(m->units);
+        unit_diagnostics_free(m->bad_names, m->n_bad_names);
+        m->exit_source = sd_event_source_disable_unref(m->exit_source);
+        m->gc_source = sd_event_source_disable_unref(m->gc_source);
+        sd_event_unref(m->event);
+        safe_close(m->lock_fd);
+        manager_config_done(&m->config);
+        strv_free(m->search_path);
+        free(m->root);
+        free(m->run_dir);
+        free(m->state_dir);
+        free(m->log_dir);
+        free(m->conf_path);
+        free(m->socket_path);
+        free(m->hostname);
+        free(m->machine_id);
+        free(m);
+        return NULL;
+}
+
+Unit *manager_get_unit(Manager *m, const char *name) {
+        size_t n = strlen(name);
+
+        /* "web.container" names the same unit as "web". */
+        if (n > 10 && streq(name + n - 10, ".container"))
+                n -= 10;
+        for (size_t i = 0; i < m->n_units; i++)
+                if (strlen(m->units[i]->name) == n && strneq(m->units[i]->name, name, n))
+                        return m->units[i];
+        return NULL;
+}
+
+size_t manager_match_units(Manager *m, const char *name, Unit ***ret) {
+        Unit **l = NULL;
+        size_t n = 0;
+        Unit *u = manager_get_unit(m, name);
+
+        if (u) {
+                l = new0(Unit *, 1);
+                if (!l)
+                        return 0;
+                l[n++] = u;
+                *ret = l;
+                return n;
+        }
+        /* A replicated unit: every "name@i" instance loaded from name.container. */
+        for (size_t i = 0; i < m->n_units; i++)
+                if (m->units[i]->replica && streq(m->units[i]->load_name, name)) {
+                        Unit **nl = realloc(l, (n + 1) * sizeof(Unit *));
+                        if (!nl) {
+                                free(l);
+                                return 0;
+                        }
+                        l = nl;
+                        l[n++] = m->units[i];
+                }
+        *ret = l;
+        return n;
+}
+
+static int manager_add_unit(Manager *m, Unit *u) {
+        Unit **l = realloc(m->units, (m->n_units + 1) * sizeof(Unit *));
+        if (!l)
+                return -ENOMEM;
+        l[m->n_units++] = u;
+        m->units = l;
+        return 0;
+}
+
+static void manager_remove_unit(Manager *m, Unit *u) {
+        for (size_t i = 0; i < m->n_units; i++)
+                if (m->units[i] == u) {
+                        memmove(m->units + i, m->units + i + 1, (m->n_units - i - 1) * sizeof(Unit *));
+                        m->n_units--;
+                        break;
+                }
+        unit_free(u);
+}
+
+/* ---- Dependencies ---- */
+
+static bool unit_orders_after(const Unit *a, const Unit *b) {
+        const UnitSettings *sa = unit_settings(a), *sb = unit_settings(b);
+        return (sa && strv_contains(sa->after, b->name)) || (sb && strv_contains(sb->before, a->name));
+}
+
+/* Depth-first walk over Requires=/Wants=/BindsTo= collecting what a start pulls in; a missing
+ * required unit is an error on the unit that asked for it. */
+static int collect_pulled(Manager *m, Unit *u, Unit ***set, size_t *n, char **ret_error) {
+        const UnitSettings *s = unit_settings(u);
+        char **lists[3];
+
+        for (size_t i = 0; i < *n; i++)
+                if ((*set)[i] == u)
+                        return 0;
+        Unit **ns = realloc(*set, (*n + 1) * sizeof(Unit *));
+        if (!ns)
+                return -ENOMEM;
+        *set = ns;
+        (*set)[(*n)++] = u;
+        if (!s)
+                return 0;
+
+        lists[0] = s->requires;
+        lists[1] = s->binds_to;
+        lists[2] = s->wants;
+        for (size_t k = 0; k < ELEMENTSOF(lists); k++)
+                STRV_FOREACH (d, lists[k]) {
+                        Unit *dep = manager_get_unit(m, *d);
+                        int r;
+
+                        if (!dep || !dep->file) {
+                                if (asprintf(ret_error, "%s: dependency %s%s", u->name, *d,
+                                             dep ? " failed to load" : " does not exist") < 0)
+                                        return -ENOMEM;
+                                return -ENOENT;
+                        }
+                        r = collect_pulled(m, dep, set, n, ret_error);
+                        if (r < 0)
+                                return r;
+                }
+        return 0;
+}
+
+/* Topological order by After=/Before= within set (Kahn's algorithm); a cycle is reported with
+ * the units that form it. */
+static int order_units(Unit **set, size_t n, Unit ***ret, char **ret_error) {
+        _cleanup_free_ Unit **out = new0(Unit *, n);
+        _cleanup_free_ bool *done = new0(bool, n);
+        size_t k = 0;
+
+        if (!out || !done)
+                return -ENOMEM;
+        while (k < n) {
+                bool progress = false;
+                for (size_t i = 0; i < n; i++) {
+                        bool ready = true;
+                        if (done[i])
+                                continue;
+                        for (size_t j = 0; j < n && ready; j++)
+                                if (!done[j] && j != i && unit_orders_after(set[i], set[j]))
+                                        ready = false;
+                        if (ready) {
+                                done[i] = true;
+                                out[k++] = set[i];
+                                progress = true;
+                        }
+                }
+                if (!progress) {
+                        _cleanup_free_ char *names = NULL;
+                        for (size_t i = 0; i < n; i++) {
+                                char *t;
+                                if (done[i])
+                                        continue;
+                                if (asprintf(&t, "%s%s%s", strempty(names), names ? " " : "", set[i]->name) < 0)
+                                        return -ENOMEM;
+                                free(names);
+                                names = t;
+                        }
+                        if (asprintf(ret_error, "ordering cycle between: %s", names) < 0)
+                                return -ENOMEM;
+                        return -ELOOP;
+                }
+        }
+        *ret = TAKE_PTR(out);
+        return 0;
+}
+
+static bool unit_requires(const Unit *u, const Unit *dep) {
+        const UnitSettings *s = unit_settings(u);
+        return s && (strv_contains(s->requires, dep->name) || strv_contains(s->binds_to, dep->name));
+}
+
+int manager_start_unit(Manager *m, Unit *u, bool manual, char **ret_error) {
+        _cleanup_free_ Unit **set = NULL, **ordered = NULL;
+        size_t n = 0;
+        int r, ret = 0;
+
+        *ret_error = NULL;
+        if (m->exiting)
+                return -ESHUTDOWN;
+
+        r = collect_pulled(m, u, &set, &n, ret_error);
+        if (r >= 0)
+                r = order_units(set, n, &ordered, ret_error);
+        if (r < 0) {
+                free(u->last_error);
+                u->last_error = *ret_error ? strdup(*ret_error) : NULL;
+                u->result = UNIT_RESULT_DEPENDENCY;
+                if (!unit_is_active(u) || u->state == UNIT_AUTO_RESTART)
+                        unit_set_state(u, UNIT_FAILED);
+                return r;
+        }
+
+        for (size_t i = 0; i < n; i++) {
+                Unit *x = ordered[i];
+                _cleanup_free_ char *error = NULL;
+                bool failed_dep = false;
+
+                if (x->state == UNIT_RUNNING || x->state == UNIT_STARTING)
+                        continue;
+                if (x->state == UNIT_STOPPING) {
+                        /* Let the stop finish, then come back up. */
+                        x->start_after_stop = true;
+                        continue;
+                }
+                /* A unit whose hard dependency did not come up is not started. */
+                for (size_t j = 0; j < i; j++)
+                        if (unit_requires(x, ordered[j]) && ordered[j]->state != UNIT_RUNNING)
+                                failed_dep = true;
+                if (failed_dep) {
+                        x->result = UNIT_RESULT_DEPENDENCY;
+                        unit_set_state(x, UNIT_FAILED);
+                        if (x == u) {
+                                if (asprintf(ret_error, "a required dependency of %s failed to start", u->name) < 0)
+                                        return -ENOMEM;
+                                ret = -ENOLINK;
+                        }
+                        continue;
+                }
+                r = unit_start(x, x == u ? manual : false, &error);
+                if (r < 0) {
+                        log_warning("%s: start failed: %s", x->name, error ?: strerror(-r));
+                        if (x == u) {
+                                *ret_error = TAKE_PTR(error);
+                                ret = r;
+                        }
+                }
+        }
+        return ret;
+}
+
+/* A queued stop proceeds once nothing still running or stopping is ordered after it (that unit
+ * has to go down first), which gives the reverse of the start order. */
+static void manager_dispatch_stop_queue(Manager *m) {
+        bool again = true;
+
+        while (again) {
+                again = false;
+                for (size_t i = 0; i < m->n_units; i++) {
+                        Unit *u = m->units[i];
+                        bool blocked = false;
+
+                        if (!u->stop_queued)
+                                continue;
+                        for (size_t j = 0; j < m->n_units && !blocked; j++) {
+                                Unit *v = m->units[j];
+                                if (v != u && (v->stop_queued || v->state == UNIT_STOPPING) && unit_orders_after(v, u))
+                                        blocked = true;
+                        }
+                        if (blocked)
+                                continue;
+                        u->stop_queued = false;
+                        (void) unit_stop(u);
+                        again = true;
+                }
+        }
+}
+
+static void queue_stop(Manager *m, Unit *u) {
+        if (u->stop_queued || (!unit_is_active(u) && u->state != UNIT_AUTO_RESTART))
+                return;
+        if (u->state == UNIT_STOPPING)
+                return;
+        u->stop_queued = true;
+        u->stop_requested = true;
+        /* Requires= and BindsTo= propagate a stop to the units that depend on us. */
+        for (size_t i = 0; i < m->n_units; i++)
+                if (unit_requires(m->units[i], u))
+                        queue_stop(m, m->units[i]);
+}
+
+int manager_stop_unit(Manager *m, Unit *u) {
+        u->stop_requested = true;
+        if (u->state == UNIT_AUTO_RESTART) {
+                (void) unit_stop(u);
+                return 0;
+        }
+        queue_stop(m, u);
+        manager_dispatch_stop_queue(m);
+        return 0;
+}
+
+static int on_gc(sd_event_source *s, void *userdata) {
+        Manager *m = userdata;
+
+        for (size_t i = 0; i < m->n_units;) {
+                Unit *u = m->units[i];
+                if (u->not_found && !unit_is_active(u) && u->n_waiters == 0) {
+                        log_info("%s: unit file removed, forgetting the unit.", u->name);
+                        manager_remove_unit(m, u);
+                } else
+                        i++;
+        }
+        return 0;
+}
+
+void manager_unit_settled(Manager *m, Unit *u) {
+        /* Units are freed from a deferred source, never under the caller's feet. */
+        if (u->not_found && !unit_is_active(u)) {
+                if (!m->gc_source && sd_event_add_defer(m->event, &m->gc_source, on_gc, m) >= 0) {
+                        (void) sd_event_source_set_description(m->gc_source, "manager-gc");
+                        (void) sd_event_source_set_enabled(m->gc_source, SD_EVENT_ONESHOT);
+                } else if (m->gc_source)
+                        (void) sd_event_source_set_enabled(m->gc_source, SD_EVENT_ONESHOT);
+        }
+
+        /* BindsTo=: a unit bound to one that went away stops too. */
+        if (u->state == UNIT_INACTIVE || u->state == UNIT_FAILED)
+                for (size_t i = 0; i < m->n_units; i++) {
+                        Unit *v = m->units[i];
+                        const UnitSettings *s = unit_settings(v);
+                        if (v != u && s && strv_contains(s->binds_to, u->name) && unit_is_active(v) &&
+                            v->state != UNIT_STOPPING && !v->stop_queued) {
+                                log_info("%s: stopping, because %s is bound and went down.", v->name, u->name);
+                                queue_stop(m, v);
+                        }
+                }
+        manager_dispatch_stop_queue(m);
+
+        if (m->exiting) {
+                for (size_t i = 0; i < m->n_units; i++)
+                        if (unit_is_active(m->units[i]))
+                                return;
+                (void) sd_event_exit(m->event, 0);
+        }
+}
+
+void manager_begin_exit(Manager *m) {
+        bool any = false;
+
+        if (m->exiting)
+                return;
+        m->exiting = true;
+        log_info("Stopping all containers.");
+        (void) sd_notify(false, "STOPPING=1\nSTATUS=Stopping containers");
+        for (size_t i = 0; i < m->n_units; i++)
+                queue_stop(m, m->units[i]);
+        manager_dispatch_stop_queue(m);
+        for (size_t i = 0; i < m->n_units; i++)
+                if (unit_is_active(m->units[i]))
+                        any = true;
+        if (!any)
+                (void) sd_event_exit(m->event, 0);
+}
+
+/* ---- Loading and reconciling ---- */
+
+static int add_action(ReloadAction **a, size_t *n, const char *action, const char *unit, const char *detail) {
+        ReloadAction *na;
+
+        if (!a)
+                return 0;
+        na = realloc(*a, (*n + 1) * sizeof(ReloadAction));
+        if (!na)
+                return -ENOMEM;
+        *a = na;
+        na[*n] = (ReloadAction){
+                .action = strdup(action),
+                .unit = strdup(unit),
+                .detail = detail ? strdup(detail) : NULL,
+        };
+        (*n)++;
+        return 0;
+}
+
+void reload_actions_free(ReloadAction *a, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                free(a[i].action);
+                free(a[i].unit);
+                free(a[i].detail);
+        }
+        free(a);
+}
+
+static void log_diagnostics(int level, const UnitDiagnostic *d, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_free_ char *s = unit_diagnostic_format(&d[i]);
+                log_full(level, "%s", strna(s));
+        }
+}
+
+static void log_unit_file_diagnostics(const UnitFile *f) {
+        log_diagnostics(LOG_ERR, f->errors, f->n_errors);
+        log_diagnostics(LOG_WARNING, f->warnings, f->n_warnings);
+}
+
+/* One loaded file becomes one or more instance names. */
+static int instance_names(const UnitFile *f, const char *name, char ***ret_names, char ***ret_replicas) {
+        _cleanup_strv_free_ char **names = NULL, **replicas = NULL;
+
+        if (f->n_errors == 0 && unit_settings_has_replicas(&f->settings)) {
+                for (unsigned i = 1; i <= f->settings.replicas; i++) {
+                        char *n, *r;
+                        if (asprintf(&n, "%s@%u", name, i) < 0 || strv_consume(&names, n) < 0)
+                                return -ENOMEM;
+                        if (asprintf(&r, "%u", i) < 0 || strv_consume(&replicas, r) < 0)
+                                return -ENOMEM;
+                }
+        } else {
+                if (strv_extend(&names, name) < 0 || strv_extend(&replicas, "") < 0)
+                        return -ENOMEM;
+        }
+        *ret_names = TAKE_PTR(names);
+        *ret_replicas = TAKE_PTR(replicas);
+        return 0;
+}
+
+static bool unit_is_desired(Manager *m, const Unit *u) {
+        const UnitSettings *s = unit_settings(u);
+        return s && unit_settings_autostart(s);
+}
+
+int manager_reload(Manager *m, ReloadAction **ret, size_t *ret_n) {
+        _cleanup_strv_free_ char **names = NULL, **seen = NULL;
+        UnitDiagnostic *bad = NULL, *conf_errors = NULL;
+        size_t n_bad = 0, n_conf_errors = 0, n_actions = 0;
+        ReloadAction *actions = NULL;
+        int r;
+
+        r = manager_config_load(&m->config, m->conf_path, &conf_errors, &n_conf_errors);
+        log_diagnostics(LOG_ERR, conf_errors, n_conf_errors);
+        unit_diagnostics_free(conf_errors, n_conf_errors);
+        if (r < 0 && r != -EINVAL)
+                log_warning_errno(r, "Failed to read %s, keeping the previous configuration: %m", m->conf_path);
+
+        r = unit_file_enumerate(&m->ctx, &names, &bad, &n_bad);
+        if (r < 0)
+                return log_error_errno(r, "Failed to enumerate units: %m");
+        unit_diagnostics_free(m->bad_names, m->n_bad_names);
+        m->bad_names = bad;
+        m->n_bad_names = n_bad;
+        for (size_t i = 0; i < n_bad; i++)
+                log_error("%s: %s", bad[i].path, bad[i].message);
+
+        STRV_FOREACH (name, names) {
+                _cleanup_(unit_file_freep) UnitFile *f = NULL;
+                _cleanup_strv_free_ char **inames = NULL, **replicas = NULL;
+                const char *load_name = *name;
+                _cleanup_free_ char *inst = NULL;
+
+                if (endswith_at(*name)) {
+                        /* A template runs only through DefaultInstance= or "supctl start t@i". */
+                        _cleanup_(unit_file_freep) UnitFile *t = NULL;
+                        if (unit_file_load(&m->ctx, *name, NULL, &t) < 0 || t->n_errors > 0 ||
+                            !t->settings.default_instance)
+                                continue;
+                        if (asprintf(&inst, "%s%s", *name, t->settings.default_instance) < 0)
+                                return -ENOMEM;
+                        load_name = inst;
+                        if (strv_contains(names, inst))
+                                continue;
+                }
+
+                r = unit_file_load(&m->ctx, load_name, NULL, &f);
+                if (r < 0) {
+                        log_error_errno(r, "%s: failed to load: %m", load_name);
+                        continue;
+                }
+                log_unit_file_diagnostics(f);
+                r = instance_names(f, load_name, &inames, &replicas);
+                if (r < 0)
+                        return r;
+
+                for (size_t i = 0; inames[i]; i++) {
+                        _cleanup_(unit_file_freep) UnitFile *fi = NULL;
+                        const char *rep = isempty(replicas[i]) ? NULL : replicas[i];
+                        Unit *u = manager_get_unit(m, inames[i]);
+                        bool is_new = !u;
+
+                        if (strv_extend(&seen, inames[i]) < 0)
+                                return -ENOMEM;
+                        if (rep) {
+                                r = unit_file_load(&m->ctx, load_name, rep, &fi);
+                                if (r < 0)
+                                        continue;
+                        } else {
+                                fi = f;
+                                f = NULL;
+                                /* Several instances never share one UnitFile. */
+                        }
+
+                        if (!u) {
+                                u = unit_new(m, inames[i], load_name, rep);
+                                if (!u || manager_add_unit(m, u) < 0) {
+                                        unit_free(u);
+                                        return -ENOMEM;
+                                }
+                        }
+                        u->not_found = false;
+
+                        if (fi->n_errors > 0) {
+                                /* Keep running the last good version; show the new errors. */
+                                unit_file_free(u->bad);
+                                u->bad = TAKE_PTR(fi);
+                                if (u->file)
+                                        log_warning("%s: new configuration is invalid, keeping the running one.",
+                                                    u->name);
+                                (void) add_action(&actions, &n_actions, "failed", u->name, u->bad->errors[0].message);
+                                continue;
+                        }
+                        u->bad = unit_file_free(u->bad);
+
+                        if (!is_new && u->file && unit_is_active(u) && u->state != UNIT_AUTO_RESTART &&
+                            unit_settings_hash(&fi->settings) != u->hash) {
+                                unit_file_free(u->file);
+                                u->file = TAKE_PTR(fi);
+                                u->start_after_stop = true;
+                                (void) manager_stop_unit(m, u);
+                                (void) add_action(&actions, &n_actions, "replaced", u->name, NULL);
+                                continue;
+                        }
+                        unit_file_free(u->file);
+                        u->file = TAKE_PTR(fi);
+                }
+        }
+
+        /* Units whose file is gone (or that scaled away) are stopped and forgotten. */
+        for (size_t i = 0; i < m->n_units;) {
+                Unit *u = m->units[i];
+                if (strv_contains(seen, u->name) || u->manual_instance) {
+                        i++;
+                        continue;
+                }
+                u->not_found = true;
+                if (unit_is_active(u)) {
+                        (void) manager_stop_unit(m, u);
+                        (void) add_action(&actions, &n_actions, "stopped", u->name, "unit file removed");
+                        i++;
+                        continue;
+                }
+                manager_remove_unit(m, u);
+        }
+
+        /* Start what is desired and not running. */
+        for (size_t i = 0; i < m->n_units; i++) {
+                Unit *u = m->units[i];
+                _cleanup_free_ char *error = NULL;
+
+                if (!unit_is_desired(m, u) || unit_is_active(u) || u->state == UNIT_FAILED || u->not_found)
+                        continue;
+                r = manager_start_unit(m, u, false, &error);
+                (void) add_action(&actions, &n_actions, r < 0 ? "failed" : "started", u->name, error);
+        }
+
+        if (ret) {
+                *ret = actions;
+                *ret_n = n_actions;
+        } else
+                reload_actions_free(actions, n_actions);
+        return 0;
+}
+
+/* ---- Startup and the loop ---- */
+
+static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        Manager *m = userdata;
+
+        switch (si->ssi_signo) {
+        case SIGHUP:
+                log_info("SIGHUP: reloading.");
+                (void) sd_notify(false, "RELOADING=1\nSTATUS=Reloading");
+                (void) manager_reload(m, NULL, NULL);
+                (void) sd_notify(false, "READY=1\nSTATUS=Running");
+                break;
+        case SIGTERM:
+        case SIGINT:
+                if (m->config.live_restore) {
+                        /* LiveRestore=yes: containers outlive us (adoption is the survival issue). */
+                        log_info("Exiting, leaving containers running (LiveRestore=yes).");
+                        (void) sd_event_exit(m->event, 0);
+                } else
+                        manager_begin_exit(m);
+                break;
+        }
+        return 0;
+}
+
+static int manager_lock(Manager *m) {
+        _cleanup_free_ char *p = NULL;
+        int fd;
+
+        if (asprintf(&p, "%s/supd.lock", m->run_dir) < 0)
+                return -ENOMEM;
+        fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0)
+                return log_error_errno(errno, "Failed to open %s: %m", p);
+        if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+                int r = errno;
+                safe_close(fd);
+                if (r == EWOULDBLOCK)
+                        return log_error_errno(EBUSY, "Another supd is already running with root '%s' (%s is locked).",
+                                               isempty(m->root) ? "/" : m->root, p);
+                return log_error_errno(r, "Failed to lock %s: %m", p);
+        }
+        m->lock_fd = fd;
+        return 0;
+}
+
+int manager_startup(Manager *m) {
+        const char *dirs[] = { m->run_dir, m->state_dir, m->log_dir };
+        sigset_t mask;
+        int r;
+
+        /* Signals become event sources; block them before any source exists (and before any
+         * child is watched, which sd-event requires for SIGCHLD). */
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGCHLD);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGHUP);
+        if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+                return log_error_errno(errno, "Failed to block signals: %m");
+        /* A client that hangs up mid-write must not kill the daemon. */
+        (void) signal(SIGPIPE, SIG_IGN);
+
+        for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
+                r = mkdir_p(dirs[i], 0755);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to create %s: %m", dirs[i]);
+        }
+        r = manager_lock(m);
+        if (r < 0)
+                return r;
+
+        for (int sig = SIGHUP; sig <= SIGTERM; sig++) {
+                if (sig != SIGHUP && sig != SIGINT && sig != SIGTERM)
+                        continue;
+                r = sd_event_add_signal(m->event, NULL, sig, on_signal, m);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to watch signal %d: %m", sig);
+        }
+        (void) sd_event_set_watchdog(m->event, true);
+
+        r = manager_bus_listen(m);
+        if (r < 0)
+                return r;
+
+        r = manager_reload(m, NULL, NULL);
+        if (r < 0)
+                return r;
+
+        {
+                size_t running = 0;
+                for (size_t i = 0; i < m->n_units; i++)
+                        running += m->units[i]->state == UNIT_RUNNING;
+                (void) sd_notifyf(false, "READY=1\nSTATUS=%zu units, %zu running", m->n_units, running);
+                log_info("supd ready: %zu units, %zu running, listening on %s.", m->n_units, running, m->socket_path);
+        }
+        return 0;
+}
+
+int manager_run(Manager *m) {
+        int r = sd_event_loop(m->event);
+        if (r < 0)
+                return log_error_errno(r, "Event loop failed: %m");
+        return 0;
+}

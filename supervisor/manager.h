@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+
+#include "manager-config.h"
+#include "unit.h"
+
+#define SUPD_BUS_PATH "/io/supd"
+#define SUPD_BUS_INTERFACE "io.supd.Manager1"
+#define SUPD_MAX_CONNECTIONS 256
+
+typedef struct Manager {
+        sd_event *event;
+        char *root;      /* "" for the host, else the --root prefix */
+        char *run_dir;   /* /run/supd */
+        char *state_dir; /* /var/lib/supd */
+        char *log_dir;   /* /var/log/supd */
+        char *conf_path; /* /etc/supd/supd.conf */
+        char *socket_path;
+        char **search_path;
+        char *hostname;
+        char *machine_id;
+        UnitLoadContext ctx;
+        ManagerConfig config;
+
+        int lock_fd;
+        int listen_fd;
+        sd_event_source *listen_source;
+        sd_bus **connections;
+        size_t n_connections;
+
+        Unit **units;
+        size_t n_units;
+        UnitDiagnostic *bad_names; /* unit files whose names are invalid */
+        size_t n_bad_names;
+
+        bool exiting;
+        sd_event_source *exit_source;
+        sd_event_source *gc_source;
+} Manager;
+
+int manager_new(const char *root, Manager **ret);
+Manager *manager_free(Manager *m);
+static inline void manager_freep(Manager **m) {
+        if (*m)
+                manager_free(*m);
+}
+
+/* Lock the root, load config and units, listen, start what is desired, tell systemd we are ready. */
+int manager_startup(Manager *m);
+int manager_run(Manager *m);
+
+Unit *manager_get_unit(Manager *m, const char *name);
+/* Units a name addresses: the unit itself, or all replicas "name@i" of a replicated unit. */
+size_t manager_match_units(Manager *m, const char *name, Unit ***ret);
+
+/* Start a unit and what it pulls in (Requires=, Wants=, BindsTo=), in After=/Before= order. */
+int manager_start_unit(Manager *m, Unit *u, bool manual, char **ret_error);
+/* Queue a stop of u and of the units that require or bind to it, in reverse order. */
+int manager_stop_unit(Manager *m, Unit *u);
+/* Something stopped: let queued stops proceed and bound units follow. */
+void manager_unit_settled(Manager *m, Unit *u);
+
+typedef struct ReloadAction {
+        char *action; /* started, stopped, replaced, failed, removed */
+        char *unit;
+        char *detail;
+} ReloadAction;
+
+/* Re-read supd.conf and every unit, then reconcile. */
+int manager_reload(Manager *m, ReloadAction **ret, size_t *ret_n);
+void reload_actions_free(ReloadAction *a, size_t n);
+
+/* SIGTERM: stop everything in reverse order, then leave the loop. */
+void manager_begin_exit(Manager *m);
+
+/* The bus side (manager-bus.c). */
+int manager_bus_listen(Manager *m);
+void manager_bus_close(Manager *m);

@@ -1,0 +1,644 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "basic/fileio.h"
+#include "basic/log.h"
+#include "basic/strv.h"
+#include "manager.h"
+#include "spawn.h"
+#include "unit.h"
+
+static const char *const unit_state_table[_UNIT_STATE_MAX] = {
+        [UNIT_INACTIVE] = "inactive", [UNIT_STARTING] = "starting",         [UNIT_RUNNING] = "running",
+        [UNIT_STOPPING] = "stopping", [UNIT_AUTO_RESTART] = "auto-restart", [UNIT_FAILED] = "failed",
+};
+
+static const char *const unit_active_state_table[_UNIT_STATE_MAX] = {
+        [UNIT_INACTIVE] = "inactive",     [UNIT_STARTING] = "activating",     [UNIT_RUNNING] = "active",
+        [UNIT_STOPPING] = "deactivating", [UNIT_AUTO_RESTART] = "activating", [UNIT_FAILED] = "failed",
+};
+
+static const char *const unit_result_table[_UNIT_RESULT_MAX] = {
+        [UNIT_RESULT_SUCCESS] = "success",     [UNIT_RESULT_EXIT_CODE] = "exit-code",
+        [UNIT_RESULT_SIGNAL] = "signal",       [UNIT_RESULT_CORE_DUMP] = "core-dump",
+        [UNIT_RESULT_TIMEOUT] = "timeout",     [UNIT_RESULT_WATCHDOG] = "watchdog",
+        [UNIT_RESULT_OOM_KILL] = "oom-kill",   [UNIT_RESULT_START_LIMIT_HIT] = "start-limit-hit",
+        [UNIT_RESULT_RESOURCES] = "resources", [UNIT_RESULT_DEPENDENCY] = "dependency",
+};
+
+const char *unit_state_to_string(UnitState s) {
+        return s >= 0 && s < _UNIT_STATE_MAX ? unit_state_table[s] : NULL;
+}
+
+const char *unit_active_state_to_string(UnitState s) {
+        return s >= 0 && s < _UNIT_STATE_MAX ? unit_active_state_table[s] : NULL;
+}
+
+const char *unit_result_to_string(UnitResult r) {
+        return r >= 0 && r < _UNIT_RESULT_MAX ? unit_result_table[r] : NULL;
+}
+
+const char *unit_sub_state(const Unit *u) {
+        switch (u->state) {
+        case UNIT_INACTIVE:
+                return "dead";
+        case UNIT_STARTING:
+                return "start";
+        case UNIT_RUNNING:
+                return "running";
+        case UNIT_STOPPING:
+                return u->sigkill_sent ? "stop-sigkill" : "stop-sigterm";
+        case UNIT_AUTO_RESTART:
+                return "auto-restart";
+        case UNIT_FAILED:
+                return "failed";
+        default:
+                return "unknown";
+        }
+}
+
+const char *unit_load_state(const Unit *u) {
+        if (u->not_found)
+                return "not-found";
+        if (!u->file)
+                return "error";
+        return u->bad ? "loaded" : "loaded";
+}
+
+const UnitSettings *unit_settings(const Unit *u) {
+        return u->file ? &u->file->settings : NULL;
+}
+
+bool unit_is_active(const Unit *u) {
+        return u->state == UNIT_STARTING || u->state == UNIT_RUNNING || u->state == UNIT_STOPPING ||
+               u->state == UNIT_AUTO_RESTART;
+}
+
+Unit *unit_new(Manager *m, const char *name, const char *load_name, const char *replica) {
+        Unit *u = new0(Unit, 1);
+        if (!u)
+                return NULL;
+        u->manager = m;
+        u->pidfd = -EBADF;
+        u->state_dir_fd = -EBADF;
+        u->name = strdup(name);
+        u->load_name = strdup(load_name);
+        u->replica = replica ? strdup(replica) : NULL;
+        if (!u->name || !u->load_name || (replica && !u->replica))
+                return unit_free(u);
+        return u;
+}
+
+static void unit_answer_waiters(Unit *u) {
+        for (size_t i = 0; i < u->n_waiters; i++) {
+                Job *j = u->waiters[i];
+                if (u->state == UNIT_FAILED && u->result != UNIT_RESULT_SUCCESS && !u->stop_requested) {
+                        char buf[256];
+                        snprintf(buf, sizeof(buf), "Unit %s failed (%s).", u->name, unit_result_to_string(u->result));
+                        job_fail(j, buf);
+                }
+                job_unref(j);
+        }
+        free(u->waiters);
+        u->waiters = NULL;
+        u->n_waiters = 0;
+}
+
+int unit_add_waiter(Unit *u, Job *j) {
+        Job **w = realloc(u->waiters, (u->n_waiters + 1) * sizeof(*w));
+        if (!w)
+                return -ENOMEM;
+        w[u->n_waiters++] = job_ref(j);
+        u->waiters = w;
+        return 0;
+}
+
+static void unit_release_process(Unit *u) {
+        u->child_source = sd_event_source_disable_unref(u->child_source);
+        u->pidfd = safe_close(u->pidfd);
+        u->pid = 0;
+}
+
+Unit *unit_free(Unit *u) {
+        if (!u)
+                return NULL;
+        unit_answer_waiters(u);
+        u->timer_source = sd_event_source_disable_unref(u->timer_source);
+        unit_release_process(u);
+        safe_close(u->state_dir_fd);
+        unit_file_free(u->file);
+        unit_file_free(u->bad);
+        free(u->last_error);
+        free(u->name);
+        free(u->load_name);
+        free(u->replica);
+        free(u);
+        return NULL;
+}
+
+void unit_set_state(Unit *u, UnitState state) {
+        UnitState old = u->state;
+        usec_t now = now_usec(CLOCK_REALTIME);
+
+        if (old == state)
+                return;
+        u->state = state;
+        u->state_change_realtime = now;
+        if (state == UNIT_RUNNING) {
+                u->active_enter_realtime = now;
+                u->running_since_monotonic = now_usec(CLOCK_MONOTONIC);
+        }
+        if (state == UNIT_INACTIVE || state == UNIT_FAILED)
+                u->inactive_enter_realtime = now;
+
+        if (state == UNIT_FAILED)
+                log_warning("%s: %s -> %s (result: %s)", u->name, unit_state_to_string(old),
+                            unit_state_to_string(state), unit_result_to_string(u->result));
+        else
+                log_info("%s: %s -> %s", u->name, unit_state_to_string(old), unit_state_to_string(state));
+
+        if (state == UNIT_RUNNING || state == UNIT_INACTIVE || state == UNIT_FAILED ||
+            (state == UNIT_AUTO_RESTART && !u->start_after_stop))
+                unit_answer_waiters(u);
+        if (state == UNIT_INACTIVE || state == UNIT_FAILED || state == UNIT_AUTO_RESTART)
+                manager_unit_settled(u->manager, u);
+}
+
+static int unit_open_state_dir(Unit *u) {
+        _cleanup_free_ char *p = NULL;
+        int fd;
+
+        if (u->state_dir_fd >= 0)
+                return 0;
+        if (asprintf(&p, "%s/instances/%s", u->manager->run_dir, u->name) < 0)
+                return -ENOMEM;
+        if (mkdir_p(p, 0700) < 0)
+                return negative_errno();
+        fd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return negative_errno();
+        u->state_dir_fd = fd;
+        return 0;
+}
+
+static void unit_enter_dead(Unit *u, UnitResult result, bool allow_restart);
+
+static int on_restart_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        Unit *u = userdata;
+        _cleanup_free_ char *error = NULL;
+        int r;
+
+        u->timer_source = sd_event_source_disable_unref(u->timer_source);
+        if (u->state != UNIT_AUTO_RESTART)
+                return 0;
+        u->n_restarts++;
+        u->restart_step++;
+        r = manager_start_unit(u->manager, u, false, &error);
+        if (r < 0 && u->state == UNIT_AUTO_RESTART)
+                unit_enter_dead(u, UNIT_RESULT_RESOURCES, false);
+        if (r < 0)
+                log_warning("%s: automatic restart failed: %s", u->name, error ?: strerror(-r));
+        return 0;
+}
+
+static int on_stop_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
+        Unit *u = userdata;
+
+        u->timer_source = sd_event_source_disable_unref(u->timer_source);
+        if (u->state != UNIT_STOPPING || u->pid <= 0)
+                return 0;
+        log_warning("%s: stop timed out, killing every process of the container.", u->name);
+        u->sigkill_sent = true;
+        /* Our PID 1 (or the workload as PID 1) dying takes the whole PID namespace with it. */
+        (void) sd_event_source_send_child_signal(u->child_source, SIGKILL, NULL, 0);
+        return 0;
+}
+
+static UnitResult result_from_exit(ExitKind kind, int code) {
+        switch (kind) {
+        case EXIT_KIND_CLEAN:
+                return UNIT_RESULT_SUCCESS;
+        case EXIT_KIND_UNCLEAN_CODE:
+                return UNIT_RESULT_EXIT_CODE;
+        case EXIT_KIND_ABORT:
+                return code == CLD_DUMPED ? UNIT_RESULT_CORE_DUMP : UNIT_RESULT_SIGNAL;
+        case EXIT_KIND_UNCLEAN_SIGNAL:
+                return UNIT_RESULT_SIGNAL;
+        case EXIT_KIND_TIMEOUT:
+                return UNIT_RESULT_TIMEOUT;
+        case EXIT_KIND_WATCHDOG:
+                return UNIT_RESULT_WATCHDOG;
+        case EXIT_KIND_OOM:
+                return UNIT_RESULT_OOM_KILL;
+        default:
+                return UNIT_RESULT_EXIT_CODE;
+        }
+}
+
+/* The run is over: decide between auto-restart, inactive and failed. */
+static void unit_enter_dead(Unit *u, UnitResult result, bool allow_restart) {
+        const UnitSettings *s = unit_settings(u);
+
+        u->timer_source = sd_event_source_disable_unref(u->timer_source);
+        u->result = result;
+
+        if (allow_restart && s && !u->stop_requested && !u->manager->exiting) {
+                ExitKind kind = u->have_exit ? exit_kind_classify(u->exit_code, u->exit_status, &s->success_exit)
+                                             : EXIT_KIND_UNCLEAN_CODE;
+                if (result == UNIT_RESULT_TIMEOUT)
+                        kind = EXIT_KIND_TIMEOUT;
+                if (restart_policy_allows(s->restart, kind, u->exit_code, u->exit_status, &s->restart_prevent)) {
+                        usec_t delay;
+                        int r;
+
+                        /* A run that lasted RestartResetSec= was healthy: start the backoff over. */
+                        if (u->running_since_monotonic > 0 &&
+                            now_usec(CLOCK_MONOTONIC) - u->running_since_monotonic >= s->restart_reset)
+                                u->restart_step = 0;
+                        delay = restart_delay(s->restart_sec, s->restart_steps, s->restart_max_delay,
+                                              u->restart_step + 1);
+                        r = sd_event_add_time_relative(u->manager->event, &u->timer_source, CLOCK_MONOTONIC, delay, 0,
+                                                       on_restart_timer, u);
+                        if (r >= 0) {
+                                (void) sd_event_source_set_description(u->timer_source, "unit-restart");
+                                char buf[FORMAT_TIMESPAN_MAX];
+                                log_info("%s: scheduled restart in %s.", u->name,
+                                         format_timespan(buf, sizeof(buf), delay, USEC_PER_MSEC));
+                                unit_set_state(u, UNIT_AUTO_RESTART);
+                                return;
+                        }
+                        log_error_errno(r, "%s: failed to schedule restart: %m", u->name);
+                }
+        }
+
+        if (u->start_after_stop) {
+                /* A restart: the stop half is done. Whoever asked hears about the start half. */
+                _cleanup_free_ char *error = NULL;
+                Job **waiters = TAKE_PTR(u->waiters);
+                size_t n_waiters = u->n_waiters;
+                int r;
+
+                u->n_waiters = 0;
+                u->start_after_stop = false;
+                u->stop_requested = false;
+                unit_set_state(u, UNIT_INACTIVE);
+                r = manager_start_unit(u->manager, u, true, &error);
+                if (r < 0)
+                        log_warning("%s: restart failed: %s", u->name, error ?: strerror(-r));
+                for (size_t i = 0; i < n_waiters; i++) {
+                        if (r < 0) {
+                                char buf[512];
+                                snprintf(buf, sizeof(buf), "Failed to start %s: %s", u->name, error ?: strerror(-r));
+                                job_fail(waiters[i], buf);
+                        }
+                        job_unref(waiters[i]);
+                }
+                free(waiters);
+                return;
+        }
+
+        unit_set_state(u, result == UNIT_RESULT_SUCCESS ? UNIT_INACTIVE : UNIT_FAILED);
+}
+
+static int on_child_exit(sd_event_source *s, const siginfo_t *si, void *userdata) {
+        Unit *u = userdata;
+        int code = si->si_code, status = si->si_status, rc, rs;
+
+        /* Our init records how the workload ended; without it (RunInit=no, or init itself was
+         * SIGKILLed) the PID 1 status is the truth. */
+        if (u->state_dir_fd >= 0 && spawn_read_exit_record(u->state_dir_fd, &rc, &rs) >= 0) {
+                code = rc;
+                status = rs;
+        }
+        if (u->state_dir_fd >= 0) {
+                (void) unlinkat(u->state_dir_fd, "exit", 0);
+                (void) unlinkat(u->state_dir_fd, "pid", 0);
+        }
+        unit_process_exited(u, code, status);
+        return 0;
+}
+
+void unit_process_exited(Unit *u, int code, int status) {
+        const UnitSettings *st = unit_settings(u);
+        const ExitStatusSet none = {};
+        ExitKind kind;
+
+        u->have_exit = true;
+        u->exit_code = code;
+        u->exit_status = status;
+        unit_release_process(u);
+
+        if (code == CLD_EXITED)
+                log_info("%s: main process exited, status=%d", u->name, status);
+        else
+                log_info("%s: main process killed, signal=%s", u->name, sigabbrev_np(status) ?: "?");
+
+        kind = exit_kind_classify(code, status, st ? &st->success_exit : &none);
+        if (u->state == UNIT_STOPPING) {
+                /* An ordered stop: SIGKILL after the timeout is a timeout; the StopSignal or a
+                 * clean exit is success. */
+                UnitResult result;
+                if (u->sigkill_sent)
+                        result = UNIT_RESULT_TIMEOUT;
+                else if (kind == EXIT_KIND_CLEAN || (code != CLD_EXITED && st && status == st->stop_signal))
+                        result = UNIT_RESULT_SUCCESS;
+                else
+                        result = result_from_exit(kind, code);
+                unit_enter_dead(u, result, false);
+                return;
+        }
+        unit_enter_dead(u, result_from_exit(kind, code), true);
+}
+
+static char **build_environment(const UnitSettings *s, const char *hostname) {
+        _cleanup_strv_free_ char **env = NULL;
+        char buf[512];
+
+        snprintf(buf, sizeof(buf), "HOSTNAME=%s", hostname);
+        if (strv_extend(&env, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin") < 0 ||
+            strv_extend(&env, "container=supd") < 0 || strv_extend(&env, buf) < 0 ||
+            strv_extend(&env, "HOME=/root") < 0)
+                return NULL;
+
+        /* EnvironmentFile= first, then Environment= (which wins), as podman does. */
+        STRV_FOREACH (f, s->environment_file) {
+                const char *path = *f;
+                bool optional = path[0] == '-';
+                _cleanup_free_ char *data = NULL;
+                int r;
+
+                if (optional)
+                        path++;
+                r = read_file_at(AT_FDCWD, path, 1024 * 1024, &data, NULL);
+                if (r < 0) {
+                        if (optional)
+                                continue;
+                        errno = -r;
+                        return NULL;
+                }
+                for (char *line = strtok(data, "\n"); line; line = strtok(NULL, "\n")) {
+                        while (*line == ' ' || *line == '\t')
+                                line++;
+                        if (!*line || *line == '#' || *line == ';' || !strchr(line, '='))
+                                continue;
+                        if (strv_env_set(&env, line) < 0)
+                                return NULL;
+                }
+        }
+        STRV_FOREACH (e, s->environment)
+                if (strv_env_set(&env, *e) < 0)
+                        return NULL;
+        return TAKE_PTR(env);
+}
+
+static int parse_numeric_id(const char *s, unsigned *ret) {
+        char *end;
+        unsigned long v;
+
+        if (!s || !*s)
+                return -EINVAL;
+        errno = 0;
+        v = strtoul(s, &end, 10);
+        if (errno || *end || v >= UINT32_MAX - 1)
+                return -EINVAL;
+        *ret = (unsigned) v;
+        return 0;
+}
+
+int unit_start(Unit *u, bool manual, char **ret_error) {
+        const UnitSettings *s = unit_settings(u);
+        Manager *m = u->manager;
+        _cleanup_free_ char *mount_dir = NULL, *cdir = NULL, *upper = NULL, *work = NULL, *log_path = NULL,
+                            *error = NULL, *hostname = NULL;
+        _cleanup_strv_free_ char **env = NULL, **argv = NULL;
+        _cleanup_close_ int log_fd = -EBADF;
+        SpawnParams p = {};
+        unsigned uid = 0, gid = 0;
+        int r;
+
+        *ret_error = NULL;
+        if (!s) {
+                *ret_error = strdup("unit has no valid configuration");
+                return -ENOEXEC;
+        }
+        if (u->state == UNIT_RUNNING || u->state == UNIT_STARTING)
+                return 0;
+        if (u->state == UNIT_STOPPING)
+                return -EBUSY;
+
+        if (manual) {
+                u->n_restarts = 0;
+                u->restart_step = 0;
+        }
+        u->stop_requested = false;
+        u->timer_source = sd_event_source_disable_unref(u->timer_source);
+
+        if (!start_limit_test(&u->start_limit, s->start_limit_interval, s->start_limit_burst,
+                              now_usec(CLOCK_MONOTONIC))) {
+                *ret_error = strdup("start request repeated too quickly");
+                u->result = UNIT_RESULT_START_LIMIT_HIT;
+                unit_set_state(u, UNIT_FAILED);
+                return -EAGAIN;
+        }
+
+        if (!s->rootfs) {
+                /* Image= is the image-store issue's; until then a unit runs from Rootfs= only. */
+                if (asprintf(ret_error, "Image=%s: the image store is not available, use Rootfs=", s->image) < 0)
+                        return -ENOMEM;
+                u->result = UNIT_RESULT_RESOURCES;
+                unit_set_state(u, UNIT_FAILED);
+                return -EOPNOTSUPP;
+        }
+
+        if (s->entrypoint)
+                argv = strv_copy(s->entrypoint);
+        if (strv_extend_strv(&argv, s->exec) < 0)
+                return -ENOMEM;
+        if (strv_length(argv) == 0) {
+                *ret_error = strdup("no command: set Exec= (or Entrypoint=)");
+                u->result = UNIT_RESULT_RESOURCES;
+                unit_set_state(u, UNIT_FAILED);
+                return -EINVAL;
+        }
+        if (s->user) {
+                if (parse_numeric_id(s->user, &uid) < 0 || (s->group && parse_numeric_id(s->group, &gid) < 0)) {
+                        if (asprintf(ret_error, "User=%s Group=%s: only numeric ids are supported for now", s->user,
+                                     strna(s->group)) < 0)
+                                return -ENOMEM;
+                        u->result = UNIT_RESULT_RESOURCES;
+                        unit_set_state(u, UNIT_FAILED);
+                        return -EINVAL;
+                }
+                if (!s->group)
+                        gid = uid;
+        }
+
+        if (u->replica && !s->hostname) {
+                if (asprintf(&hostname, "%s-%s", u->load_name, u->replica) < 0) /* replicas: NAME-i */
+                        return -ENOMEM;
+        } else {
+                hostname = strdup(s->hostname ?: u->name);
+                if (!hostname)
+                        return -ENOMEM;
+        }
+
+        env = build_environment(s, hostname);
+        if (!env) {
+                r = negative_errno();
+                if (asprintf(ret_error, "EnvironmentFile=: %s", strerror(-r)) < 0)
+                        return -ENOMEM;
+                u->result = UNIT_RESULT_RESOURCES;
+                unit_set_state(u, UNIT_FAILED);
+                return r;
+        }
+
+        r = unit_open_state_dir(u);
+        if (r < 0)
+                return r;
+        (void) unlinkat(u->state_dir_fd, "exit", 0);
+
+        if (asprintf(&mount_dir, "%s/instances/%s/rootfs", m->run_dir, u->name) < 0 ||
+            asprintf(&cdir, "%s/containers/%s", m->state_dir, u->name) < 0 || asprintf(&upper, "%s/upper", cdir) < 0 ||
+            asprintf(&work, "%s/work", cdir) < 0 || asprintf(&log_path, "%s/%s.log", m->log_dir, u->name) < 0)
+                return -ENOMEM;
+        if (mkdir_p(mount_dir, 0755) < 0 || mkdir_p(upper, 0755) < 0 || mkdir_p(work, 0700) < 0)
+                return negative_errno();
+
+        log_fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0640);
+        if (log_fd < 0)
+                return negative_errno();
+
+        p = (SpawnParams){
+                .name = u->name,
+                .rootfs = s->rootfs,
+                .mount_dir = mount_dir,
+                .upper_dir = upper,
+                .work_dir = work,
+                .hostname = hostname,
+                .argv = argv,
+                .envp = env,
+                .working_dir = s->working_dir,
+                .set_user = s->user != NULL,
+                .uid = uid,
+                .gid = gid,
+                .run_init = s->run_init != 0,
+                .no_new_privs = s->no_new_privileges > 0,
+                .stdout_fd = log_fd,
+                .state_dir_fd = u->state_dir_fd,
+                .setup_timeout = MIN(s->timeout_start, 60 * USEC_PER_SEC),
+        };
+
+        unit_set_state(u, UNIT_STARTING);
+        u->have_exit = false;
+        u->sigkill_sent = false;
+        u->result = UNIT_RESULT_SUCCESS;
+
+        r = spawn_container(&p, &u->pid, &u->pidfd, &error);
+        if (r < 0) {
+                if (asprintf(ret_error, "spawn: %s", strerror(-r)) < 0)
+                        return -ENOMEM;
+                u->result = UNIT_RESULT_RESOURCES;
+                unit_set_state(u, UNIT_FAILED);
+                return r;
+        }
+
+        r = sd_event_add_child_pidfd(m->event, &u->child_source, u->pidfd, WEXITED, on_child_exit, u);
+        if (r < 0) {
+                (void) kill(u->pid, SIGKILL);
+                (void) waitpid(u->pid, NULL, 0);
+                unit_release_process(u);
+                u->result = UNIT_RESULT_RESOURCES;
+                unit_set_state(u, UNIT_FAILED);
+                return r;
+        }
+        (void) sd_event_source_set_description(u->child_source, "unit-child");
+        /* We own the pidfd and close it ourselves. */
+        (void) sd_event_source_set_child_pidfd_own(u->child_source, false);
+
+        u->hash = unit_settings_hash(s);
+        free(u->last_error);
+        u->last_error = NULL;
+
+        if (error) {
+                /* The container could not run its command: one line for the log and status; the
+                 * exit (125-127) reaches the restart engine through on_child_exit(). */
+                log_error("%s: %s", u->name, error);
+                u->last_error = TAKE_PTR(error);
+                *ret_error = strdup(u->last_error);
+                unit_set_state(u, UNIT_RUNNING);
+                return -ENOEXEC;
+        }
+
+        {
+                /* Who runs the container, for tools and for whoever cleans up after a crash. */
+                char pidbuf[32];
+                snprintf(pidbuf, sizeof(pidbuf), "%d\n", (int) u->pid);
+                (void) write_file_atomic(u->state_dir_fd, "pid", pidbuf, strlen(pidbuf), 0644);
+        }
+        log_info("%s: started, PID %d.", u->name, (int) u->pid);
+        unit_set_state(u, UNIT_RUNNING);
+        return 0;
+}
+
+int unit_stop(Unit *u) {
+        const UnitSettings *s = unit_settings(u);
+        usec_t timeout;
+        int r;
+
+        u->stop_requested = true;
+        u->stop_queued = false;
+
+        switch (u->state) {
+        case UNIT_AUTO_RESTART:
+                u->timer_source = sd_event_source_disable_unref(u->timer_source);
+                u->start_after_stop = false;
+                unit_set_state(u, UNIT_INACTIVE);
+                return 0;
+        case UNIT_INACTIVE:
+        case UNIT_FAILED:
+                return 0;
+        case UNIT_STOPPING:
+                return 0;
+        default:
+                break;
+        }
+        if (u->pid <= 0) {
+                unit_set_state(u, UNIT_INACTIVE);
+                return 0;
+        }
+
+        unit_set_state(u, UNIT_STOPPING);
+        r = sd_event_source_send_child_signal(u->child_source, s ? s->stop_signal : SIGTERM, NULL, 0);
+        if (r < 0 && r != -ESRCH)
+                log_warning_errno(r, "%s: failed to send stop signal: %m", u->name);
+
+        timeout = s ? unit_settings_stop_timeout(s) : 10 * USEC_PER_SEC;
+        if (timeout != USEC_INFINITY) {
+                u->timer_source = sd_event_source_disable_unref(u->timer_source);
+                r = sd_event_add_time_relative(u->manager->event, &u->timer_source, CLOCK_MONOTONIC, timeout, 0,
+                                               on_stop_timeout, u);
+                if (r < 0)
+                        return r;
+                (void) sd_event_source_set_description(u->timer_source, "unit-stop-timeout");
+        }
+        return 0;
+}
+
+int unit_kill(Unit *u, int sig) {
+        if (!u->child_source || u->pid <= 0)
+                return -ESRCH;
+        return sd_event_source_send_child_signal(u->child_source, sig, NULL, 0);
+}
+
+void unit_reset_failed(Unit *u) {
+        start_limit_reset(&u->start_limit);
+        u->n_restarts = 0;
+        u->restart_step = 0;
+        if (u->state == UNIT_FAILED) {
+                u->result = UNIT_RESULT_SUCCESS;
+                unit_set_state(u, UNIT_INACTIVE);
+        }
+}
