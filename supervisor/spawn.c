@@ -2,46 +2,59 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/sched.h>
+#include <net/if.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/mount.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/sysmacros.h>
 #include <sys/wait.h>
 
 #include "basic/fileio.h"
 #include "basic/macro.h"
+#include "capability.h"
+#include "seccomp-policy.h"
 #include "spawn.h"
+#include "user-lookup.h"
 
-#ifndef CLOSE_RANGE_CLOEXEC
-#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
 #endif
 
 /* Well-known fd numbers in the child after rearrange_fds(). */
 enum {
         CHILD_FD_SYNC = 3,
         CHILD_FD_STATE = 4,
-        CHILD_FD_LOG = 5,
+        CHILD_FD_STDIN = 5,
+        CHILD_FD_STDOUT = 6,
+        CHILD_FD_STDERR = 7,
         _CHILD_FD_MAX,
 };
 
-static pid_t clone3_pidfd(uint64_t flags, int *ret_pidfd) {
+/* The handshake over a SOCK_SEQPACKET pair, numbered as both ends refer to it:
+ *   1. parent: clone3() (into the container's cgroup2 directory when it can)
+ *   2. parent: prepare() (cgroup v1 attach, …), then sends one byte "go"
+ *   3. child:  waits for "go" (EOF means the parent gave up: exit), then sets up the container
+ *   4. child:  on failure sends one line "ERRNO what: strerror" and exits 125/126/127
+ *   5. parent: EOF without a line means every holder of the child's end has exec'd: success */
+
+static pid_t clone3_pidfd(uint64_t flags, int cgroup_fd, int *ret_pidfd) {
         struct clone_args args = {
-                .flags = flags | CLONE_PIDFD,
+                .flags = flags | CLONE_PIDFD | (cgroup_fd >= 0 ? CLONE_INTO_CGROUP : 0),
                 .pidfd = (uint64_t) (uintptr_t) ret_pidfd,
                 .exit_signal = SIGCHLD,
+                .cgroup = cgroup_fd >= 0 ? (uint64_t) cgroup_fd : 0,
         };
         return (pid_t) syscall(SYS_clone3, &args, sizeof(args));
 }
 
-/* Child side of the handshake: one line, "ERRNO what: strerror", then _exit. Never returns. */
+/* Step 4, child side. Never returns. */
 _noreturn_ _printf_(3, 4) static void child_fail(int error, int exit_code, const char *fmt, ...) {
         char buf[512];
         va_list ap;
@@ -58,111 +71,41 @@ _noreturn_ _printf_(3, 4) static void child_fail(int error, int exit_code, const
         _exit(exit_code);
 }
 
-#define CHILD_CHECK(expr, what, arg)                                                                                  \
-        do {                                                                                                          \
-                if ((expr) < 0)                                                                                       \
-                        child_fail(errno, SPAWN_EXIT_SETUP, what, arg);                                               \
-        } while (0)
-
 /* Moves the fds the child keeps to fixed numbers and closes every other one: the clone shares
  * nothing of supd's event loop, sockets or lock file with the container. */
-static void rearrange_fds(int sync_fd, int state_fd, int log_fd) {
-        int src[] = { sync_fd, state_fd, log_fd };
-        int tmp[ELEMENTSOF(src)];
+static void rearrange_fds(const int *src, size_t n) {
+        int tmp[_CHILD_FD_MAX];
 
-        for (size_t i = 0; i < ELEMENTSOF(src); i++) {
-                tmp[i] = fcntl(src[i], F_DUPFD_CLOEXEC, 64);
+        for (size_t i = 0; i < n; i++) {
+                tmp[i] = src[i] >= 0 ? fcntl(src[i], F_DUPFD_CLOEXEC, 64) : open("/dev/null", O_RDWR | O_CLOEXEC);
                 if (tmp[i] < 0)
                         _exit(SPAWN_EXIT_SETUP);
         }
-        for (size_t i = 0; i < ELEMENTSOF(src); i++)
+        for (size_t i = 0; i < n; i++)
                 if (dup3(tmp[i], CHILD_FD_SYNC + (int) i, O_CLOEXEC) < 0)
                         _exit(SPAWN_EXIT_SETUP);
-        if (syscall(SYS_close_range, _CHILD_FD_MAX, ~0U, 0) < 0)
+        if (syscall(SYS_close_range, CHILD_FD_SYNC + (int) n, ~0U, 0) < 0)
                 _exit(SPAWN_EXIT_SETUP);
 }
 
-static int mkdir_in(const char *root, const char *rel, mode_t mode, char *buf, size_t size) {
-        snprintf(buf, size, "%s/%s", root, rel);
-        if (mkdir(buf, mode) < 0 && errno != EEXIST)
-                return -1;
-        return 0;
-}
+static int loopback_up(void) {
+        struct ifreq ifr = { .ifr_name = "lo" };
+        _cleanup_close_ int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 
-static void bind_device(const char *root, const char *dev) {
-        char target[4096], source[64];
-        int fd;
-
-        snprintf(target, sizeof(target), "%s/dev/%s", root, dev);
-        snprintf(source, sizeof(source), "/dev/%s", dev);
-        fd = open(target, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0666);
         if (fd < 0)
-                child_fail(errno, SPAWN_EXIT_SETUP, "create %s", target);
-        close(fd);
-        CHILD_CHECK(mount(source, target, NULL, MS_BIND, NULL), "bind %s", source);
-}
-
-static void setup_rootfs(const SpawnParams *p) {
-        const char *root = p->mount_dir;
-        char path[4096], opts[8192];
-        static const struct {
-                const char *link, *target;
-        } links[] = {
-                { "fd", "/proc/self/fd" },       { "stdin", "/proc/self/fd/0" }, { "stdout", "/proc/self/fd/1" },
-                { "stderr", "/proc/self/fd/2" }, { "ptmx", "pts/ptmx" },         { "core", "/proc/kcore" },
-        };
-
-        /* Nothing we mount may propagate back to the host. */
-        CHILD_CHECK(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), "make / private%s", "");
-
-        snprintf(opts, sizeof(opts), "lowerdir=%s,upperdir=%s,workdir=%s", p->rootfs, p->upper_dir, p->work_dir);
-        if (mount("overlay", root, "overlay", MS_NODEV, opts) < 0) {
-                /* No overlayfs (or a lower dir on a filesystem it cannot stack on): fall back to a
-                 * read-only bind of the rootfs, so the image is never written to. */
-                CHILD_CHECK(mount(p->rootfs, root, NULL, MS_BIND | MS_REC, NULL), "bind %s", p->rootfs);
-                CHILD_CHECK(mount(NULL, root, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL), "remount %s", root);
-        }
-
-        CHILD_CHECK(mkdir_in(root, "proc", 0555, path, sizeof(path)), "mkdir %s", path);
-        CHILD_CHECK(mount("proc", path, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL), "mount %s", path);
-
-        CHILD_CHECK(mkdir_in(root, "sys", 0555, path, sizeof(path)), "mkdir %s", path);
-        CHILD_CHECK(mount("sysfs", path, "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL), "mount %s",
-                    path);
-
-        CHILD_CHECK(mkdir_in(root, "dev", 0755, path, sizeof(path)), "mkdir %s", path);
-        CHILD_CHECK(mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=755,size=65536k"), "mount %s", path);
-        bind_device(root, "null");
-        bind_device(root, "zero");
-        bind_device(root, "full");
-        bind_device(root, "random");
-        bind_device(root, "urandom");
-        bind_device(root, "tty");
-        for (size_t i = 0; i < ELEMENTSOF(links); i++) {
-                snprintf(path, sizeof(path), "%s/dev/%s", root, links[i].link);
-                CHILD_CHECK(symlink(links[i].target, path), "symlink %s", path);
-        }
-        CHILD_CHECK(mkdir_in(root, "dev/pts", 0755, path, sizeof(path)), "mkdir %s", path);
-        CHILD_CHECK(mount("devpts", path, "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620"),
-                    "mount %s", path);
-        CHILD_CHECK(mkdir_in(root, "dev/shm", 01777, path, sizeof(path)), "mkdir %s", path);
-        CHILD_CHECK(mount("shm", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k"), "mount %s",
-                    path);
-        CHILD_CHECK(mkdir_in(root, "dev/mqueue", 0755, path, sizeof(path)), "mkdir %s", path);
-        CHILD_CHECK(mount("mqueue", path, "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL), "mount %s", path);
-
-        /* pivot_root(".", ".") stacks the old root under the new one; detaching it leaves the
-         * container with no path back to the host's tree. */
-        CHILD_CHECK(chdir(root), "chdir %s", root);
-        CHILD_CHECK(syscall(SYS_pivot_root, ".", "."), "pivot_root %s", root);
-        CHILD_CHECK(umount2(".", MNT_DETACH), "detach old root%s", "");
-        CHILD_CHECK(chdir("/"), "chdir /%s", "");
+                return negative_errno();
+        if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+                return negative_errno();
+        ifr.ifr_flags |= IFF_UP;
+        return RET_NERRNO(ioctl(fd, SIOCSIFFLAGS, &ifr));
 }
 
 /* The workload's last steps; on failure tells the parent why. Never returns. */
 _noreturn_ static void exec_workload(const SpawnParams *p) {
+        ContainerUser user = {};
+        _cleanup_free_ char *error = NULL;
         sigset_t empty;
-        int fd;
+        int r;
 
         sigemptyset(&empty);
         sigprocmask(SIG_SETMASK, &empty, NULL);
@@ -170,31 +113,59 @@ _noreturn_ static void exec_workload(const SpawnParams *p) {
                 if (s != SIGKILL && s != SIGSTOP)
                         (void) signal(s, SIG_DFL);
 
-        fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-        if (fd < 0 || dup2(fd, 0) < 0)
-                child_fail(errno, SPAWN_EXIT_SETUP, "open %s", "/dev/null");
-        if (dup2(CHILD_FD_LOG, 1) < 0 || dup2(CHILD_FD_LOG, 2) < 0)
-                child_fail(errno, SPAWN_EXIT_SETUP, "dup %s", "stdout");
-
-        if (p->set_user) {
-                if (setgroups(0, NULL) < 0 || setresgid(p->gid, p->gid, p->gid) < 0 ||
-                    setresuid(p->uid, p->uid, p->uid) < 0)
-                        child_fail(errno, SPAWN_EXIT_SETUP, "set user %s", p->name);
+        if (dup2(CHILD_FD_STDIN, 0) < 0 || dup2(CHILD_FD_STDOUT, 1) < 0 || dup2(CHILD_FD_STDERR, 2) < 0)
+                child_fail(errno, SPAWN_EXIT_SETUP, "set up stdio of %s", p->name);
+        if (p->stdin_fd >= 0 && isatty(0)) {
+                /* A terminal: the workload leads a session with it as controlling tty. */
+                (void) setsid();
+                (void) ioctl(0, TIOCSCTTY, 0);
         }
-        if (p->working_dir && chdir(p->working_dir) < 0)
-                child_fail(errno, SPAWN_EXIT_SETUP, "chdir %s", p->working_dir);
-        if (p->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-                child_fail(errno, SPAWN_EXIT_SETUP, "no_new_privs %s", p->name);
 
-        /* fds 0-2 and the CLOEXEC sync socket are all the workload gets; state and log fds go. */
-        (void) close(CHILD_FD_STATE);
-        (void) close(CHILD_FD_LOG);
+        r = container_user_resolve(AT_FDCWD, p->user, p->group, &user, &error);
+        if (r < 0) {
+                if (error)
+                        child_fail(-r, SPAWN_EXIT_SETUP, "%s", error);
+                child_fail(-r, SPAWN_EXIT_SETUP, "look up user %s", p->user ?: "0");
+        }
 
-        /* execvpe() searches the caller's PATH, not envp's: give it the container's. */
+        /* Environment: what the unit says, plus HOME and USER from the image's passwd. */
+        clearenv();
         for (char *const *e = p->envp; e && *e; e++)
-                if (strneq(*e, "PATH=", 5))
-                        (void) setenv("PATH", *e + 5, 1);
-        execvpe(p->argv[0], p->argv, p->envp);
+                (void) putenv(*e);
+        (void) setenv("HOME", user.home, 0);
+        if (user.name)
+                (void) setenv("USER", user.name, 0);
+
+        if (p->working_dir) {
+                if (chdir(p->working_dir) < 0)
+                        child_fail(errno, SPAWN_EXIT_SETUP, "chdir %s", p->working_dir);
+        } else if (chdir(user.home) < 0)
+                (void) chdir("/");
+
+        /* The seccomp filter goes on while we still hold CAP_SYS_ADMIN (so it needs no
+         * no_new_privs), and allows everything still to come: setgroups … execve. */
+        if (p->seccomp) {
+                r = seccomp_policy_install(p->seccomp);
+                if (r < 0)
+                        child_fail(-r, SPAWN_EXIT_SETUP, "load the seccomp filter of %s", p->name);
+        }
+        r = capability_drop_bounding(p->caps);
+        if (r < 0)
+                child_fail(-r, SPAWN_EXIT_SETUP, "drop capabilities of %s", p->name);
+        if (setgroups(user.n_groups, user.groups) < 0 || setresgid(user.gid, user.gid, user.gid) < 0 ||
+            setresuid(user.uid, user.uid, user.uid) < 0)
+                child_fail(errno, SPAWN_EXIT_SETUP, "set user %u:%u", (unsigned) user.uid, (unsigned) user.gid);
+        r = capability_apply(p->caps, user.uid);
+        if (r < 0)
+                child_fail(-r, SPAWN_EXIT_SETUP, "set capabilities of %s", p->name);
+        if (p->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+                child_fail(errno, SPAWN_EXIT_SETUP, "set no_new_privs for %s", p->name);
+
+        /* fds 0-2 and the CLOEXEC sync socket are all the workload gets. */
+        for (int fd = CHILD_FD_STATE; fd < _CHILD_FD_MAX; fd++)
+                (void) close(fd);
+
+        execvp(p->argv[0], p->argv);
         child_fail(errno, errno == ENOENT ? SPAWN_EXIT_NOTFOUND : SPAWN_EXIT_NOEXEC, "exec %s", p->argv[0]);
 }
 
@@ -208,37 +179,54 @@ static void write_exit_record(int code, int status) {
         (void) write_file_atomic(CHILD_FD_STATE, "exit", buf, strlen(buf), 0644);
 }
 
+/* Overwrites the argv area in place (its bounds are fields 48 and 49 of /proc/self/stat), the way
+ * setproctitle() does; the kernel's view of /proc/PID/cmdline follows the memory. */
+static void set_process_title(const char *title) {
+        _cleanup_free_ char *stat = NULL;
+        unsigned long start = 0, end = 0;
+        const char *p;
+
+        if (read_file_at(AT_FDCWD, "/proc/self/stat", 4096, &stat, NULL) < 0)
+                return;
+        p = strrchr(stat, ')'); /* comm may contain spaces */
+        if (!p)
+                return;
+        /* After ")": field 3 onwards; arg_start is field 48. */
+        p++;
+        for (int field = 3; field < 48 && p; field++)
+                p = strchr(p + 1, ' ');
+        if (!p || sscanf(p, " %lu %lu", &start, &end) != 2 || end <= start)
+                return;
+        memset((void *) start, 0, end - start);
+        strncpy((char *) start, title, end - start - 1);
+}
+
 /* The container's PID 1: reaps every orphan, forwards signals to the workload, and exits with the
  * workload's status after recording it in the state dir (so a supd that was away meanwhile can
  * still learn how the container ended). */
 _noreturn_ static void run_init(const SpawnParams *p) {
+        static const char title[] = "supd-init";
         sigset_t all;
         pid_t workload;
 
         sigfillset(&all);
         sigprocmask(SIG_SETMASK, &all, NULL);
-        /* Processes in the container must not reach our host fds through /proc/1/fd. */
+        /* Processes in the container must not reach our host fds or binary through /proc/1. */
         (void) prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-        (void) prctl(PR_SET_NAME, "supd-init", 0, 0, 0);
+        (void) prctl(PR_SET_NAME, title, 0, 0, 0);
+        /* Our command line is supd's, host paths included; show a neutral one instead. */
+        set_process_title(title);
 
         workload = fork();
         if (workload < 0)
-                child_fail(errno, SPAWN_EXIT_SETUP, "fork %s", p->name);
+                child_fail(errno, SPAWN_EXIT_SETUP, "fork the workload of %s", p->name);
         if (workload == 0)
                 exec_workload(p);
 
         /* The parent sees EOF on the sync socket once the workload has exec'd and we let go. */
-        (void) close(CHILD_FD_SYNC);
-        (void) close(CHILD_FD_LOG);
-        {
-                int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-                if (fd >= 0) {
-                        dup2(fd, 0);
-                        dup2(fd, 1);
-                        dup2(fd, 2);
-                        close(fd);
-                }
-        }
+        for (int fd = 0; fd < _CHILD_FD_MAX; fd++)
+                if (fd != CHILD_FD_STATE)
+                        (void) close(fd);
 
         for (;;) {
                 siginfo_t si;
@@ -268,9 +256,26 @@ _noreturn_ static void run_init(const SpawnParams *p) {
 }
 
 _noreturn_ static void child_main(const SpawnParams *p, int sync_fd) {
-        rearrange_fds(sync_fd, p->state_dir_fd, p->stdout_fd);
+        const int fds[] = { sync_fd, p->state_dir_fd, p->stdin_fd, p->stdout_fd, p->stderr_fd };
+        char what[256] = "set up the container";
+        char go;
+        int r;
 
-        setup_rootfs(p);
+        rearrange_fds(fds, ELEMENTSOF(fds));
+
+        /* Step 3. */
+        if (read(CHILD_FD_SYNC, &go, 1) != 1)
+                _exit(SPAWN_EXIT_SETUP);
+
+        /* Now in the container's cgroups everywhere: that becomes the root of its cgroup view. */
+        if (unshare(CLONE_NEWCGROUP) < 0)
+                child_fail(errno, SPAWN_EXIT_SETUP, "unshare the cgroup namespace of %s", p->name);
+        if (p->private_network && (r = loopback_up()) < 0)
+                child_fail(-r, SPAWN_EXIT_SETUP, "bring up lo in %s", p->name);
+
+        r = rootfs_setup(&p->rootfs, what, sizeof(what));
+        if (r < 0)
+                child_fail(-r, SPAWN_EXIT_SETUP, "%s", what);
         if (p->hostname && sethostname(p->hostname, strlen(p->hostname)) < 0)
                 child_fail(errno, SPAWN_EXIT_SETUP, "sethostname %s", p->hostname);
 
@@ -282,36 +287,50 @@ _noreturn_ static void child_main(const SpawnParams *p, int sync_fd) {
 
 int spawn_container(const SpawnParams *p, pid_t *ret_pid, int *ret_pidfd, char **ret_error) {
         _cleanup_close_ int parent_fd = -EBADF, child_fd = -EBADF;
-        int pidfd = -EBADF, sv[2];
+        uint64_t flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC;
+        int pidfd = -EBADF, sv[2], r;
         char buf[600];
         size_t n = 0;
         pid_t pid;
         usec_t deadline;
 
+        if (p->private_network)
+                flags |= CLONE_NEWNET;
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
                 return negative_errno();
         parent_fd = sv[0];
         child_fd = sv[1];
 
-        pid = clone3_pidfd(CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC, &pidfd);
+        /* Step 1. */
+        pid = clone3_pidfd(flags, p->cgroup_fd, &pidfd);
+        if (pid < 0 && errno == EBUSY && p->cgroup_fd >= 0)
+                return -EBUSY; /* the target cgroup has controllers in subtree_control */
         if (pid < 0)
                 return negative_errno();
         if (pid == 0)
                 child_main(p, child_fd);
-
         child_fd = safe_close(child_fd);
 
-        /* Wait for EOF (success: every holder of the child end has exec'd or closed it) or one error
-         * line, bounded so a child stuck in setup cannot wedge the event loop. */
+        /* Step 2. */
+        r = p->prepare ? p->prepare(pid, p->prepare_userdata) : 0;
+        if (r < 0 || write(parent_fd, "g", 1) != 1) {
+                if (r >= 0)
+                        r = negative_errno();
+                (void) syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+                (void) waitpid(pid, NULL, 0);
+                safe_close(pidfd);
+                return r;
+        }
+
+        /* Step 5, bounded so a child stuck in setup cannot wedge the event loop. */
         deadline = now_usec(CLOCK_MONOTONIC) + (p->setup_timeout ?: 30 * USEC_PER_SEC);
         for (;;) {
                 struct pollfd pfd = { .fd = parent_fd, .events = POLLIN };
                 usec_t now = now_usec(CLOCK_MONOTONIC);
                 ssize_t k;
-                int r;
 
                 if (now >= deadline) {
-                        (void) kill(pid, SIGKILL);
+                        (void) syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
                         snprintf(buf, sizeof(buf), "%d setup of %s timed out", ETIMEDOUT, p->name);
                         n = strlen(buf);
                         break;

@@ -7,6 +7,7 @@
 #include "basic/fileio.h"
 #include "basic/log.h"
 #include "basic/strv.h"
+#include "container.h"
 #include "manager.h"
 #include "spawn.h"
 #include "unit.h"
@@ -353,70 +354,12 @@ void unit_process_exited(Unit *u, int code, int status) {
         unit_enter_dead(u, result_from_exit(kind, code), true);
 }
 
-static char **build_environment(const UnitSettings *s, const char *hostname) {
-        _cleanup_strv_free_ char **env = NULL;
-        char buf[512];
-
-        snprintf(buf, sizeof(buf), "HOSTNAME=%s", hostname);
-        if (strv_extend(&env, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin") < 0 ||
-            strv_extend(&env, "container=supd") < 0 || strv_extend(&env, buf) < 0 ||
-            strv_extend(&env, "HOME=/root") < 0)
-                return NULL;
-
-        /* EnvironmentFile= first, then Environment= (which wins), as podman does. */
-        STRV_FOREACH (f, s->environment_file) {
-                const char *path = *f;
-                bool optional = path[0] == '-';
-                _cleanup_free_ char *data = NULL;
-                int r;
-
-                if (optional)
-                        path++;
-                r = read_file_at(AT_FDCWD, path, 1024 * 1024, &data, NULL);
-                if (r < 0) {
-                        if (optional)
-                                continue;
-                        errno = -r;
-                        return NULL;
-                }
-                for (char *line = strtok(data, "\n"); line; line = strtok(NULL, "\n")) {
-                        while (*line == ' ' || *line == '\t')
-                                line++;
-                        if (!*line || *line == '#' || *line == ';' || !strchr(line, '='))
-                                continue;
-                        if (strv_env_set(&env, line) < 0)
-                                return NULL;
-                }
-        }
-        STRV_FOREACH (e, s->environment)
-                if (strv_env_set(&env, *e) < 0)
-                        return NULL;
-        return TAKE_PTR(env);
-}
-
-static int parse_numeric_id(const char *s, unsigned *ret) {
-        char *end;
-        unsigned long v;
-
-        if (!s || !*s)
-                return -EINVAL;
-        errno = 0;
-        v = strtoul(s, &end, 10);
-        if (errno || *end || v >= UINT32_MAX - 1)
-                return -EINVAL;
-        *ret = (unsigned) v;
-        return 0;
-}
-
 int unit_start(Unit *u, bool manual, char **ret_error) {
         const UnitSettings *s = unit_settings(u);
         Manager *m = u->manager;
-        _cleanup_free_ char *mount_dir = NULL, *cdir = NULL, *upper = NULL, *work = NULL, *log_path = NULL,
-                            *error = NULL, *hostname = NULL;
-        _cleanup_strv_free_ char **env = NULL, **argv = NULL;
-        _cleanup_close_ int log_fd = -EBADF;
-        SpawnParams p = {};
-        unsigned uid = 0, gid = 0;
+        _cleanup_(container_plan_done) ContainerPlan plan = { .log_fd = -EBADF };
+        _cleanup_free_ char *error = NULL, *hostname = NULL;
+        const ContainerPaths paths = { .run_dir = m->run_dir, .state_dir = m->state_dir, .log_dir = m->log_dir };
         int r;
 
         *ret_error = NULL;
@@ -444,38 +387,6 @@ int unit_start(Unit *u, bool manual, char **ret_error) {
                 return -EAGAIN;
         }
 
-        if (!s->rootfs) {
-                /* Image= is the image-store issue's; until then a unit runs from Rootfs= only. */
-                if (asprintf(ret_error, "Image=%s: the image store is not available, use Rootfs=", s->image) < 0)
-                        return -ENOMEM;
-                u->result = UNIT_RESULT_RESOURCES;
-                unit_set_state(u, UNIT_FAILED);
-                return -EOPNOTSUPP;
-        }
-
-        if (s->entrypoint)
-                argv = strv_copy(s->entrypoint);
-        if (strv_extend_strv(&argv, s->exec) < 0)
-                return -ENOMEM;
-        if (strv_length(argv) == 0) {
-                *ret_error = strdup("no command: set Exec= (or Entrypoint=)");
-                u->result = UNIT_RESULT_RESOURCES;
-                unit_set_state(u, UNIT_FAILED);
-                return -EINVAL;
-        }
-        if (s->user) {
-                if (parse_numeric_id(s->user, &uid) < 0 || (s->group && parse_numeric_id(s->group, &gid) < 0)) {
-                        if (asprintf(ret_error, "User=%s Group=%s: only numeric ids are supported for now", s->user,
-                                     strna(s->group)) < 0)
-                                return -ENOMEM;
-                        u->result = UNIT_RESULT_RESOURCES;
-                        unit_set_state(u, UNIT_FAILED);
-                        return -EINVAL;
-                }
-                if (!s->group)
-                        gid = uid;
-        }
-
         if (u->replica && !s->hostname) {
                 if (asprintf(&hostname, "%s-%s", u->load_name, u->replica) < 0) /* replicas: NAME-i */
                         return -ENOMEM;
@@ -485,58 +396,27 @@ int unit_start(Unit *u, bool manual, char **ret_error) {
                         return -ENOMEM;
         }
 
-        env = build_environment(s, hostname);
-        if (!env) {
-                r = negative_errno();
-                if (asprintf(ret_error, "EnvironmentFile=: %s", strerror(-r)) < 0)
+        r = unit_open_state_dir(u);
+        if (r >= 0) {
+                (void) unlinkat(u->state_dir_fd, "exit", 0);
+                r = container_plan_build(&paths, u->name, hostname, s, u->state_dir_fd, &plan, ret_error);
+        }
+        if (r < 0) {
+                if (!*ret_error && asprintf(ret_error, "cannot prepare the container: %s", strerror(-r)) < 0)
                         return -ENOMEM;
+                free(u->last_error);
+                u->last_error = strdup(*ret_error);
                 u->result = UNIT_RESULT_RESOURCES;
                 unit_set_state(u, UNIT_FAILED);
                 return r;
         }
-
-        r = unit_open_state_dir(u);
-        if (r < 0)
-                return r;
-        (void) unlinkat(u->state_dir_fd, "exit", 0);
-
-        if (asprintf(&mount_dir, "%s/instances/%s/rootfs", m->run_dir, u->name) < 0 ||
-            asprintf(&cdir, "%s/containers/%s", m->state_dir, u->name) < 0 || asprintf(&upper, "%s/upper", cdir) < 0 ||
-            asprintf(&work, "%s/work", cdir) < 0 || asprintf(&log_path, "%s/%s.log", m->log_dir, u->name) < 0)
-                return -ENOMEM;
-        if (mkdir_p(mount_dir, 0755) < 0 || mkdir_p(upper, 0755) < 0 || mkdir_p(work, 0700) < 0)
-                return negative_errno();
-
-        log_fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0640);
-        if (log_fd < 0)
-                return negative_errno();
-
-        p = (SpawnParams){
-                .name = u->name,
-                .rootfs = s->rootfs,
-                .mount_dir = mount_dir,
-                .upper_dir = upper,
-                .work_dir = work,
-                .hostname = hostname,
-                .argv = argv,
-                .envp = env,
-                .working_dir = s->working_dir,
-                .set_user = s->user != NULL,
-                .uid = uid,
-                .gid = gid,
-                .run_init = s->run_init != 0,
-                .no_new_privs = s->no_new_privileges > 0,
-                .stdout_fd = log_fd,
-                .state_dir_fd = u->state_dir_fd,
-                .setup_timeout = MIN(s->timeout_start, 60 * USEC_PER_SEC),
-        };
 
         unit_set_state(u, UNIT_STARTING);
         u->have_exit = false;
         u->sigkill_sent = false;
         u->result = UNIT_RESULT_SUCCESS;
 
-        r = spawn_container(&p, &u->pid, &u->pidfd, &error);
+        r = spawn_container(&plan.params, &u->pid, &u->pidfd, &error);
         if (r < 0) {
                 if (asprintf(ret_error, "spawn: %s", strerror(-r)) < 0)
                         return -ENOMEM;

@@ -7,7 +7,23 @@
 #include "fileio.h"
 #include "macro.h"
 
+static int write_file_full(int dir_fd, const char *name, const void *data, size_t size, mode_t mode, bool sync);
+
 int write_file_atomic(int dir_fd, const char *name, const void *data, size_t size, mode_t mode) {
+        return write_file_full(dir_fd, name, data, size, mode, true);
+}
+
+int write_file_replace(int dir_fd, const char *name, const void *data, size_t size, mode_t mode) {
+        _cleanup_free_ char *old = NULL;
+        size_t old_size;
+
+        if (read_file_at(dir_fd, name, size + 1, &old, &old_size) >= 0 && old_size == size &&
+            memcmp(old, data, size) == 0)
+                return 0;
+        return write_file_full(dir_fd, name, data, size, mode, false);
+}
+
+static int write_file_full(int dir_fd, const char *name, const void *data, size_t size, mode_t mode, bool sync) {
         _cleanup_free_ char *tmp = NULL;
         _cleanup_close_ int fd = -EBADF;
         const char *p = data;
@@ -30,12 +46,13 @@ int write_file_atomic(int dir_fd, const char *name, const void *data, size_t siz
                 p += n;
                 size -= (size_t) n;
         }
-        if (fsync(fd) < 0 || renameat(dir_fd, tmp, dir_fd, name) < 0) {
+        if ((sync && fsync(fd) < 0) || renameat(dir_fd, tmp, dir_fd, name) < 0) {
                 r = negative_errno();
                 (void) unlinkat(dir_fd, tmp, 0);
                 return r;
         }
-        (void) fsync(dir_fd);
+        if (sync)
+                (void) fsync(dir_fd);
         return 0;
 }
 
@@ -56,7 +73,9 @@ int read_file_at(int dir_fd, const char *name, size_t max, char **ret, size_t *r
                 return -EBADFD;
         if ((size_t) st.st_size > max)
                 return -EFBIG;
-        alloc = (size_t) st.st_size + 1;
+        /* Pseudo-files report size 0, and some (sysctls) must be read in one go: a second read
+         * at a non-zero offset returns EOF. Start them with a page. */
+        alloc = (st.st_size > 0 ? (size_t) st.st_size : MIN(max, (size_t) 4096)) + 1;
         buf = malloc(alloc);
         if (!buf)
                 return -ENOMEM;

@@ -13,6 +13,10 @@ require_root() {
 setup_rootfs() {
         ROOTFS=$BATS_FILE_TMPDIR/rootfs
         [ -x "$ROOTFS/bin/busybox" ] || "$BATS_TEST_DIRNAME/../../contrib/make-rootfs.sh" "$ROOTFS" >/dev/null
+        # The static probe (tests/helpers/probe.c) asks the kernel what busybox cannot.
+        if [ -n "${PROBE:-}" ] && [ ! -x "$ROOTFS/bin/probe" ]; then
+                install -m 0755 "$PROBE" "$ROOTFS/bin/probe"
+        fi
         export ROOTFS
 }
 

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include "spawn.h"
+#include "unit-settings.h"
+
+/* Turns a unit's settings into everything spawn_container() needs: command, environment, root
+ * file system layers and mounts, the files supd generates for the container (/etc/hostname,
+ * /etc/hosts, /etc/resolv.conf), capabilities and the seccomp filter. Owns what the
+ * SpawnParams point to. */
+typedef struct ContainerPlan {
+        SpawnParams params;
+        char **argv;
+        char **env;
+        char *hostname;
+        char **lower_dirs;
+        char *mount_dir;
+        char *upper_dir;
+        char *work_dir;
+        char **strings; /* sources and targets the binds and tmpfs mounts point into */
+        RootfsBind *binds;
+        size_t n_binds;
+        RootfsTmpfs *tmpfs;
+        size_t n_tmpfs;
+        int log_fd;
+} ContainerPlan;
+
+typedef struct ContainerPaths {
+        const char *run_dir;   /* /run/supd */
+        const char *state_dir; /* /var/lib/supd */
+        const char *log_dir;   /* /var/log/supd */
+} ContainerPaths;
+
+/* name: the instance ("web@2"); template_name: the unit file's name ("web") for replicas.
+ * state_dir_fd: /run/supd/instances/NAME. On failure *ret_error says what is wrong in one line. */
+int container_plan_build(const ContainerPaths *paths, const char *name, const char *hostname, const UnitSettings *s,
+                         int state_dir_fd, ContainerPlan *ret, char **ret_error);
+void container_plan_done(ContainerPlan *p);
