@@ -22,6 +22,7 @@ void container_plan_done(ContainerPlan *p) {
         strv_free(p->strings);
         free(p->binds);
         free(p->tmpfs);
+        strv_free(p->cgroup_v1);
         safe_close(p->log_fd);
         *p = (ContainerPlan){ .log_fd = -EBADF };
 }
@@ -269,8 +270,21 @@ static int detect_cgroups_cached(void) {
         return 0;
 }
 
+/* A v1 mount ("cpu,cpuacct") is shown when the container's cgroup is in any of its controllers. */
+static bool v1_mount_in_use(const char *mount, char *const *hierarchies) {
+        _cleanup_free_ char *copy = strdup(mount);
+        char *save = NULL;
+
+        if (!copy)
+                return false;
+        for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
+                if (strv_contains(hierarchies, t))
+                        return true;
+        return false;
+}
+
 int container_plan_build(const ContainerPaths *paths, const char *name, const char *hostname, const UnitSettings *s,
-                         int state_dir_fd, ContainerPlan *ret, char **ret_error) {
+                         char *const *cgroup_hierarchies, int state_dir_fd, ContainerPlan *ret, char **ret_error) {
         _cleanup_(container_plan_done) ContainerPlan p = { .log_fd = -EBADF };
         _cleanup_free_ char *cdir = NULL, *log_path = NULL;
         const struct sock_fprog *seccomp = NULL;
@@ -334,6 +348,11 @@ int container_plan_build(const ContainerPaths *paths, const char *name, const ch
         r = detect_cgroups_cached();
         if (r < 0)
                 return plan_error(ret_error, r, "cannot read /proc/self/mountinfo: %s", strerror(-r));
+        /* Only the hierarchies the container was placed in: any other would show supd's own
+         * cgroup, and its neighbours, as the container's root. */
+        STRV_FOREACH (h, cgroup_v1)
+                if (v1_mount_in_use(*h, cgroup_hierarchies) && strv_extend(&p.cgroup_v1, *h) < 0)
+                        return -ENOMEM;
 
         p.log_fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0640);
         if (p.log_fd < 0)
@@ -351,9 +370,9 @@ int container_plan_build(const ContainerPaths *paths, const char *name, const ch
                         .n_binds = p.n_binds,
                         .tmpfs = p.tmpfs,
                         .n_tmpfs = p.n_tmpfs,
-                        .cgroup_unified = cgroup_unified,
-                        .cgroup_v1 = cgroup_v1,
-                        .cgroup_hybrid_unified = cgroup_hybrid_unified,
+                        .cgroup_unified = cgroup_unified && cgroup_hierarchies,
+                        .cgroup_v1 = p.cgroup_v1,
+                        .cgroup_hybrid_unified = cgroup_hybrid_unified && strv_contains(cgroup_hierarchies, "unified"),
                 },
                 .hostname = p.hostname,
                 .argv = p.argv,

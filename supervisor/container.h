@@ -22,6 +22,7 @@ typedef struct ContainerPlan {
         size_t n_binds;
         RootfsTmpfs *tmpfs;
         size_t n_tmpfs;
+        char **cgroup_v1; /* the host's v1 hierarchies the container's cgroup is in */
         int log_fd;
 } ContainerPlan;
 
@@ -33,6 +34,8 @@ typedef struct ContainerPaths {
 
 /* name: the instance ("web@2"); template_name: the unit file's name ("web") for replicas.
  * state_dir_fd: /run/supd/instances/NAME. On failure *ret_error says what is wrong in one line. */
+/* cgroup_hierarchies: the hierarchies the container's cgroup lives in (cgroup_hierarchies()), which
+ * are the ones shown at /sys/fs/cgroup inside; NULL when the container has no cgroup. */
 int container_plan_build(const ContainerPaths *paths, const char *name, const char *hostname, const UnitSettings *s,
-                         int state_dir_fd, ContainerPlan *ret, char **ret_error);
+                         char *const *cgroup_hierarchies, int state_dir_fd, ContainerPlan *ret, char **ret_error);
 void container_plan_done(ContainerPlan *p);

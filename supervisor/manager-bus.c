@@ -169,6 +169,7 @@ static int append_unit_properties(sd_bus_message *reply, Manager *m, Unit *u) {
         const UnitFile *f = u->file ?: u->bad;
         _cleanup_strv_free_ char **errors = NULL, **warnings = NULL;
         _cleanup_free_ char *log_path = NULL;
+        CgroupStats stats = {};
         char hash[32];
         int r;
 
@@ -180,6 +181,9 @@ static int append_unit_properties(sd_bus_message *reply, Manager *m, Unit *u) {
         if (asprintf(&log_path, "%s/%s.log", m->log_dir, u->name) < 0)
                 return -ENOMEM;
         snprintf(hash, sizeof(hash), "%016llx", (unsigned long long) (s ? unit_settings_hash(s) : 0));
+        /* Live accounting while it runs, the last run's afterwards. */
+        if (!u->cgroup || cgroup_stats(u->cgroup, &stats) < 0)
+                stats = u->last_stats;
 
         if ((r = sd_bus_message_open_container(reply, 'a', "{sv}")) < 0 ||
             (r = append_kv_s(reply, "Name", u->name)) < 0 ||
@@ -207,7 +211,13 @@ static int append_unit_properties(sd_bus_message *reply, Manager *m, Unit *u) {
             (r = append_kv_s(reply, "LastError", u->last_error)) < 0 ||
             (r = append_kv_as(reply, "LoadErrors", errors)) < 0 ||
             (r = append_kv_as(reply, "LoadWarnings", warnings)) < 0 ||
-            (r = append_kv_s(reply, "ConfigHash", hash)) < 0 || (r = append_kv_s(reply, "LogPath", log_path)) < 0)
+            (r = append_kv_s(reply, "ConfigHash", hash)) < 0 ||
+            (r = append_kv_t(reply, "MemoryCurrent", stats.memory_current)) < 0 ||
+            (r = append_kv_t(reply, "TasksCurrent", stats.tasks)) < 0 ||
+            (r = append_kv_t(reply, "CPUUsageUSec", stats.cpu_usage)) < 0 ||
+            (r = append_kv_t(reply, "OOMKills", stats.oom_kills)) < 0 ||
+            (r = append_kv_s(reply, "ControlGroup", u->cgroup ? cgroup_path(u->cgroup, "unified") : NULL)) < 0 ||
+            (r = append_kv_s(reply, "LogPath", log_path)) < 0)
                 return r;
         if (s) {
                 if ((r = append_kv_s(reply, "Image", s->image)) < 0 ||
@@ -220,6 +230,8 @@ static int append_unit_properties(sd_bus_message *reply, Manager *m, Unit *u) {
                     (r = append_kv_t(reply, "RestartUSec", s->restart_sec)) < 0 ||
                     (r = append_kv_t(reply, "StopTimeoutUSec", unit_settings_stop_timeout(s))) < 0 ||
                     (r = append_kv_i(reply, "StopSignal", s->stop_signal)) < 0 ||
+                    (r = append_kv_t(reply, "MemoryMax", unit_settings_memory_max(s))) < 0 ||
+                    (r = append_kv_t(reply, "TasksMax", unit_settings_tasks_max(s))) < 0 ||
                     (r = append_kv_as(reply, "Requires", s->requires)) < 0 ||
                     (r = append_kv_as(reply, "Wants", s->wants)) < 0 ||
                     (r = append_kv_as(reply, "BindsTo", s->binds_to)) < 0 ||

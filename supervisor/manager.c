@@ -94,6 +94,7 @@ Manager *manager_free(Manager *m) {
         sd_event_unref(m->event);
         safe_close(m->lock_fd);
         manager_config_done(&m->config);
+        cgroup_root_free(m->cgroup_root);
         strv_free(m->search_path);
         free(m->root);
         free(m->run_dir);
@@ -725,6 +726,25 @@ int manager_startup(Manager *m) {
         if (r < 0)
                 return r;
 
+        /* supd.conf first: it names the cgroup subtree. */
+        {
+                UnitDiagnostic *errors = NULL;
+                size_t n = 0;
+                (void) manager_config_load(&m->config, m->conf_path, &errors, &n);
+                log_diagnostics(LOG_ERR, errors, n);
+                unit_diagnostics_free(errors, n);
+        }
+        r = cgroup_root_new(m->config.cgroup_parent, &m->cgroup_root);
+        if (r < 0)
+                log_warning_errno(r, "Cannot set up the cgroup subtree '%s', running containers without limits: %m",
+                                  m->config.cgroup_parent);
+        else
+                log_info("cgroups: %s layout, subtree %s%s.",
+                         cgroup_layout_to_string(cgroup_root_layout(m->cgroup_root)),
+                         strna(cgroup_root_path(m->cgroup_root, "unified")
+                                       ?: cgroup_root_path(m->cgroup_root, "memory")),
+                         cgroup_root_delegated(m->cgroup_root) ? " (delegated by systemd)" : "");
+
         r = manager_reload(m, NULL, NULL);
         if (r < 0)
                 return r;
@@ -743,5 +763,12 @@ int manager_run(Manager *m) {
         int r = sd_event_loop(m->event);
         if (r < 0)
                 return log_error_errno(r, "Event loop failed: %m");
+        /* Everything stopped in order: leave no empty subtree behind (with LiveRestore=yes the
+         * containers, and so the subtree, stay). */
+        if (m->exiting && m->cgroup_root) {
+                r = cgroup_root_destroy(m->cgroup_root);
+                if (r < 0 && r != -EBUSY)
+                        log_warning_errno(r, "Cannot remove the cgroup subtree, ignoring: %m");
+        }
         return 0;
 }

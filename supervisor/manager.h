@@ -24,6 +24,7 @@ typedef struct Manager {
         char *machine_id;
         UnitLoadContext ctx;
         ManagerConfig config;
+        CgroupRoot *cgroup_root; /* NULL when the host gives us no cgroups: no limits then */
 
         int lock_fd;
         int listen_fd;

@@ -38,7 +38,7 @@ enum {
 };
 
 /* The handshake over a SOCK_SEQPACKET pair, numbered as both ends refer to it:
- *   1. parent: clone3() (into the container's cgroup2 directory when it can)
+ *   1. parent: clone3() into a new PID namespace (and the container's cgroup2 directory)
  *   2. parent: prepare() (cgroup v1 attach, …), then sends one byte "go"
  *   3. child:  waits for "go" (EOF means the parent gave up: exit), then sets up the container
  *   4. child:  on failure sends one line "ERRNO what: strerror" and exits 125/126/127
@@ -267,9 +267,13 @@ _noreturn_ static void child_main(const SpawnParams *p, int sync_fd) {
         if (read(CHILD_FD_SYNC, &go, 1) != 1)
                 _exit(SPAWN_EXIT_SETUP);
 
-        /* Now in the container's cgroups everywhere: that becomes the root of its cgroup view. */
-        if (unshare(CLONE_NEWCGROUP) < 0)
-                child_fail(errno, SPAWN_EXIT_SETUP, "unshare the cgroup namespace of %s", p->name);
+        /* Now in the container's cgroups everywhere: that becomes the root of its cgroup view.
+         * The other namespaces are made here too rather than by clone3() in supd: creating a
+         * network namespace is expensive, and this way the child pays for it, not supd (only the
+         * PID namespace has to come with the clone, for us to be its PID 1). */
+        if (unshare(CLONE_NEWCGROUP | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC |
+                    (p->private_network ? CLONE_NEWNET : 0)) < 0)
+                child_fail(errno, SPAWN_EXIT_SETUP, "unshare the namespaces of %s", p->name);
         if (p->private_network && (r = loopback_up()) < 0)
                 child_fail(-r, SPAWN_EXIT_SETUP, "bring up lo in %s", p->name);
 
@@ -287,15 +291,13 @@ _noreturn_ static void child_main(const SpawnParams *p, int sync_fd) {
 
 int spawn_container(const SpawnParams *p, pid_t *ret_pid, int *ret_pidfd, char **ret_error) {
         _cleanup_close_ int parent_fd = -EBADF, child_fd = -EBADF;
-        uint64_t flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC;
+        uint64_t flags = CLONE_NEWPID;
         int pidfd = -EBADF, sv[2], r;
         char buf[600];
         size_t n = 0;
         pid_t pid;
         usec_t deadline;
 
-        if (p->private_network)
-                flags |= CLONE_NEWNET;
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
                 return negative_errno();
         parent_fd = sv[0];

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <getopt.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -361,6 +362,24 @@ static void print_log_tail(const char *path, unsigned n) {
                 putchar('\n');
 }
 
+#define FORMAT_BYTES_MAX 16
+/* "14.2M", as systemctl prints memory. */
+static char *format_bytes(char *buf, size_t l, uint64_t v) {
+        static const char suffix[] = "BKMGTPE";
+        double d = (double) v;
+        size_t i = 0;
+
+        while (d >= 1024 && i < sizeof(suffix) - 2) {
+                d /= 1024;
+                i++;
+        }
+        if (i == 0)
+                snprintf(buf, l, "%" PRIu64 "B", v);
+        else
+                snprintf(buf, l, "%.1f%c", d, suffix[i]);
+        return buf;
+}
+
 static int print_status(const Props *ps) {
         const char *active = prop_s(ps, "ActiveState"), *sub = prop_s(ps, "SubState");
         const char *load = prop_s(ps, "LoadState"), *result = prop_s(ps, "Result");
@@ -414,6 +433,28 @@ static int print_status(const Props *ps) {
                         printf("   Main PID: (code=exited, status=%d/%s)\n", st, st == 0 ? "SUCCESS" : "FAILURE");
                 else
                         printf("   Main PID: (code=%s, signal=%s)\n", prop_s(ps, "ExitCode"), sigabbrev_np(st) ?: "?");
+        }
+        {
+                uint64_t tasks = prop_u(ps, "TasksCurrent"), mem = prop_u(ps, "MemoryCurrent"),
+                         cpu = prop_u(ps, "CPUUsageUSec");
+                uint64_t tmax = prop_u(ps, "TasksMax"), mmax = prop_u(ps, "MemoryMax");
+                char b1[FORMAT_BYTES_MAX], b2[FORMAT_BYTES_MAX], b3[FORMAT_TIMESPAN_MAX];
+                bool running = prop_u(ps, "MainPID") > 0;
+
+                if (tasks != UINT64_MAX && tasks > 0 && running) {
+                        printf("      Tasks: %" PRIu64, tasks);
+                        if (tmax != UINT64_MAX && tmax > 0)
+                                printf(" (limit: %" PRIu64 ")", tmax);
+                        putchar('\n');
+                }
+                if (mem != UINT64_MAX && mem > 0 && running) {
+                        printf("     Memory: %s", format_bytes(b1, sizeof(b1), mem));
+                        if (mmax != UINT64_MAX && mmax > 0)
+                                printf(" (max: %s)", format_bytes(b2, sizeof(b2), mmax));
+                        putchar('\n');
+                }
+                if (cpu != UINT64_MAX && cpu > 0)
+                        printf("        CPU: %s\n", format_timespan(b3, sizeof(b3), cpu, USEC_PER_MSEC));
         }
         if (!isempty(prop_s(ps, "Restart")))
                 printf("    Restart: %s (restarts: %u)\n", prop_s(ps, "Restart"), (unsigned) prop_u(ps, "NRestarts"));

@@ -126,6 +126,9 @@ static void unit_release_process(Unit *u) {
 Unit *unit_free(Unit *u) {
         if (!u)
                 return NULL;
+        if (u->cgroup && cgroup_is_populated(u->cgroup) == 0)
+                unit_destroy_cgroup(u);
+        u->cgroup = cgroup_free(u->cgroup); /* still running (LiveRestore=yes): leave it */
         unit_answer_waiters(u);
         u->timer_source = sd_event_source_disable_unref(u->timer_source);
         unit_release_process(u);
@@ -152,8 +155,12 @@ void unit_set_state(Unit *u, UnitState state) {
                 u->active_enter_realtime = now;
                 u->running_since_monotonic = now_usec(CLOCK_MONOTONIC);
         }
-        if (state == UNIT_INACTIVE || state == UNIT_FAILED)
+        if (state == UNIT_INACTIVE || state == UNIT_FAILED) {
                 u->inactive_enter_realtime = now;
+                /* Kept across automatic restarts (creating one costs more than the restart
+                 * itself); a unit that is down for good leaves none behind. */
+                unit_destroy_cgroup(u);
+        }
 
         if (state == UNIT_FAILED)
                 log_warning("%s: %s -> %s (result: %s)", u->name, unit_state_to_string(old),
@@ -213,8 +220,11 @@ static int on_stop_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
                 return 0;
         log_warning("%s: stop timed out, killing every process of the container.", u->name);
         u->sigkill_sent = true;
-        /* Our PID 1 (or the workload as PID 1) dying takes the whole PID namespace with it. */
+        /* Our PID 1 (or the workload as PID 1) dying takes the whole PID namespace with it; the
+         * cgroup catches anything that joined the container from outside it. */
         (void) sd_event_source_send_child_signal(u->child_source, SIGKILL, NULL, 0);
+        if (u->cgroup)
+                (void) cgroup_kill(u->cgroup, SIGKILL);
         return 0;
 }
 
@@ -318,11 +328,11 @@ static int on_child_exit(sd_event_source *s, const siginfo_t *si, void *userdata
                 (void) unlinkat(u->state_dir_fd, "exit", 0);
                 (void) unlinkat(u->state_dir_fd, "pid", 0);
         }
-        unit_process_exited(u, code, status);
+        unit_process_exited(u, code, status, unit_finish_cgroup(u));
         return 0;
 }
 
-void unit_process_exited(Unit *u, int code, int status) {
+void unit_process_exited(Unit *u, int code, int status, bool oom) {
         const UnitSettings *st = unit_settings(u);
         const ExitStatusSet none = {};
         ExitKind kind;
@@ -338,6 +348,12 @@ void unit_process_exited(Unit *u, int code, int status) {
                 log_info("%s: main process killed, signal=%s", u->name, sigabbrev_np(status) ?: "?");
 
         kind = exit_kind_classify(code, status, st ? &st->success_exit : &none);
+        if (oom) {
+                /* The OOM killer took something of the container (with memory.oom.group, all of
+                 * it): that is the cause, whatever exit status the init saw. */
+                log_warning("%s: killed by the OOM killer.", u->name);
+                kind = EXIT_KIND_OOM;
+        }
         if (u->state == UNIT_STOPPING) {
                 /* An ordered stop: SIGKILL after the timeout is a timeout; the StopSignal or a
                  * clean exit is success. */
@@ -352,6 +368,76 @@ void unit_process_exited(Unit *u, int code, int status) {
                 return;
         }
         unit_enter_dead(u, result_from_exit(kind, code), true);
+}
+
+bool unit_finish_cgroup(Unit *u) {
+        bool oom = false;
+
+        if (!u->cgroup)
+                return false;
+        if (cgroup_stats(u->cgroup, &u->last_stats) >= 0)
+                oom = u->last_stats.oom_kills != UINT64_MAX && u->last_stats.oom_kills > u->oom_baseline;
+        /* Whatever outlived PID 1 (nothing should: the PID namespace died with it) goes now. */
+        if (cgroup_is_populated(u->cgroup) > 0)
+                (void) cgroup_kill(u->cgroup, SIGKILL);
+        return oom;
+}
+
+void unit_destroy_cgroup(Unit *u) {
+        int r;
+
+        if (!u->cgroup)
+                return;
+        r = cgroup_destroy(u->cgroup);
+        if (r < 0)
+                log_warning_errno(r, "%s: cannot remove the cgroup %s, ignoring: %m", u->name, cgroup_name(u->cgroup));
+        u->cgroup = cgroup_free(u->cgroup);
+}
+
+static int unit_attach_cgroup(pid_t pid, void *userdata) {
+        return cgroup_attach(userdata, pid);
+}
+
+/* One cgroup per run, with the unit's limits; none when the host gave supd no cgroups. */
+static int unit_make_cgroup(Unit *u, const UnitSettings *s, char **ret_error) {
+        CgroupRoot *root = u->manager->cgroup_root;
+        CgroupLimits limits = CGROUP_LIMITS_NONE;
+        int r;
+
+        limits.memory_max = unit_settings_memory_max(s);
+        limits.pids_max = unit_settings_tasks_max(s);
+        limits.cpu_quota_per_sec = s->cpu_quota_per_sec;
+        limits.cpu_weight = s->cpu_weight;
+        if (!root) {
+                if (limits.memory_max == UINT64_MAX && limits.pids_max == UINT64_MAX &&
+                    limits.cpu_quota_per_sec == USEC_INFINITY && limits.cpu_weight == UINT64_MAX)
+                        return 0;
+                if (asprintf(ret_error, "resource limits are set, but supd has no cgroups on this host") < 0)
+                        return -ENOMEM;
+                return -EOPNOTSUPP;
+        }
+        /* A default task limit contains fork bombs, where the host can enforce one. */
+        if (limits.pids_max == UINT64_MAX && (cgroup_root_controllers(root) & CGROUP_MASK_PIDS))
+                limits.pids_max = CGROUP_PIDS_MAX_DEFAULT;
+        if (u->cgroup && memcmp(&limits, &u->cgroup_limits, sizeof(limits)) == 0 &&
+            cgroup_is_populated(u->cgroup) == 0) {
+                /* An automatic restart: the same limits, an empty cgroup. */
+                u->oom_baseline = u->last_stats.oom_kills == UINT64_MAX ? 0 : u->last_stats.oom_kills;
+                return 0;
+        }
+        unit_destroy_cgroup(u);
+        u->last_stats = (CgroupStats){};
+        u->oom_baseline = 0;
+        u->cgroup_limits = limits;
+        r = cgroup_new(root, u->name, &limits, &u->cgroup);
+        if (r == -EOPNOTSUPP) {
+                if (asprintf(ret_error, "a resource limit needs a cgroup controller this host does not offer") < 0)
+                        return -ENOMEM;
+                return r;
+        }
+        if (r < 0 && asprintf(ret_error, "cannot create the cgroup of %s: %s", u->name, strerror(-r)) < 0)
+                return -ENOMEM;
+        return r;
 }
 
 int unit_start(Unit *u, bool manual, char **ret_error) {
@@ -397,9 +483,12 @@ int unit_start(Unit *u, bool manual, char **ret_error) {
         }
 
         r = unit_open_state_dir(u);
+        if (r >= 0)
+                r = unit_make_cgroup(u, s, ret_error);
         if (r >= 0) {
+                _cleanup_strv_free_ char **hierarchies = u->cgroup ? cgroup_hierarchies(u->cgroup) : NULL;
                 (void) unlinkat(u->state_dir_fd, "exit", 0);
-                r = container_plan_build(&paths, u->name, hostname, s, u->state_dir_fd, &plan, ret_error);
+                r = container_plan_build(&paths, u->name, hostname, s, hierarchies, u->state_dir_fd, &plan, ret_error);
         }
         if (r < 0) {
                 if (!*ret_error && asprintf(ret_error, "cannot prepare the container: %s", strerror(-r)) < 0)
@@ -416,6 +505,15 @@ int unit_start(Unit *u, bool manual, char **ret_error) {
         u->sigkill_sent = false;
         u->result = UNIT_RESULT_SUCCESS;
 
+        if (u->cgroup) {
+                plan.params.cgroup_fd = cgroup_clone_fd(u->cgroup);
+                if (plan.params.cgroup_fd < 0)
+                        plan.params.cgroup_fd = -EBADF;
+                if (plan.params.cgroup_fd < 0 || cgroup_needs_attach(u->cgroup)) {
+                        plan.params.prepare = unit_attach_cgroup;
+                        plan.params.prepare_userdata = u->cgroup;
+                }
+        }
         r = spawn_container(&plan.params, &u->pid, &u->pidfd, &error);
         if (r < 0) {
                 if (asprintf(ret_error, "spawn: %s", strerror(-r)) < 0)
@@ -456,7 +554,7 @@ int unit_start(Unit *u, bool manual, char **ret_error) {
                 /* Who runs the container, for tools and for whoever cleans up after a crash. */
                 char pidbuf[32];
                 snprintf(pidbuf, sizeof(pidbuf), "%d\n", (int) u->pid);
-                (void) write_file_atomic(u->state_dir_fd, "pid", pidbuf, strlen(pidbuf), 0644);
+                (void) write_file_replace(u->state_dir_fd, "pid", pidbuf, strlen(pidbuf), 0644);
         }
         log_info("%s: started, PID %d.", u->name, (int) u->pid);
         unit_set_state(u, UNIT_RUNNING);

@@ -4,6 +4,7 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
+#include "cgroup.h"
 #include "job.h"
 #include "restart.h"
 #include "unit-settings.h"
@@ -60,7 +61,11 @@ typedef struct Unit {
 
         pid_t pid;
         int pidfd;
-        int state_dir_fd; /* /run/supd/instances/NAME */
+        Cgroup *cgroup;             /* from the first start until the unit is inactive or failed */
+        CgroupLimits cgroup_limits; /* what it was created with */
+        uint64_t oom_baseline;      /* oom_kills when the current run started */
+        CgroupStats last_stats;     /* taken when the last run ended */
+        int state_dir_fd;           /* /run/supd/instances/NAME */
         sd_event_source *child_source;
         sd_event_source *timer_source;
 
@@ -96,7 +101,12 @@ int unit_stop(Unit *u);
 int unit_kill(Unit *u, int sig);
 /* The container's PID 1 is gone: code is CLD_EXITED/CLD_KILLED/CLD_DUMPED. Decides between
  * auto-restart, inactive and failed. */
-void unit_process_exited(Unit *u, int code, int status);
+void unit_process_exited(Unit *u, int code, int status, bool oom);
+/* Takes the last run's accounting and kills what is left of it; true when the OOM killer struck.
+ * The cgroup stays for an automatic restart. */
+bool unit_finish_cgroup(Unit *u);
+/* Removes the cgroup (the unit is down for good). */
+void unit_destroy_cgroup(Unit *u);
 void unit_reset_failed(Unit *u);
 /* Hold a job until the unit leaves stopping (or is back up after a restart). */
 int unit_add_waiter(Unit *u, Job *j);

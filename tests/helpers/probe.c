@@ -25,7 +25,7 @@ static int report(const char *what, long r) {
 
 int main(int argc, char *argv[]) {
         if (argc < 2) {
-                fprintf(stderr, "usage: probe keyctl|unshare|mount|fds|clone-ns\n");
+                fprintf(stderr, "usage: probe keyctl|unshare|mount|fds|clone-ns|forkbomb N\n");
                 return 2;
         }
         if (strcmp(argv[1], "keyctl") == 0)
@@ -39,6 +39,24 @@ int main(int argc, char *argv[]) {
                 if (r == 0)
                         _exit(0);
                 return report("clone-ns", r);
+        }
+        if (strcmp(argv[1], "forkbomb") == 0 && argc > 2) {
+                /* Forks up to N children that just wait, and says how many the kernel allowed. */
+                int n = atoi(argv[2]), ok = 0;
+                for (int i = 0; i < n; i++) {
+                        pid_t p = fork();
+                        if (p == 0) {
+                                pause();
+                                _exit(0);
+                        }
+                        if (p < 0)
+                                break;
+                        ok++;
+                }
+                printf("forked=%d\n", ok);
+                fflush(stdout);
+                pause();
+                return 0;
         }
         if (strcmp(argv[1], "fds") == 0) {
                 /* Every open fd but the one reading the directory. */

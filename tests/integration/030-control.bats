@@ -70,7 +70,7 @@ UNIT
 @test "one supd per root; a stale socket from a crash is replaced" {
         start_supd
         first=$SUPD_PID
-        run ip netns exec "$NETNS" "$SUPD" --root "$TEST_ROOT"
+        run nsenter --net="/run/netns/$NETNS" "$SUPD" --root "$TEST_ROOT"
         [ "$status" -ne 0 ]
         assert_contains "$output" "Another supd is already running"
         kill -KILL "$first"

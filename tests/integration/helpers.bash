@@ -40,7 +40,8 @@ CONF
 }
 
 start_supd() {
-        ip netns exec "$NETNS" "$SUPD" --root "$TEST_ROOT" "$@" >>"$TEST_ROOT/supd.log" 2>&1 &
+        # nsenter, not "ip netns exec": that remounts /sys and so hides /sys/fs/cgroup.
+        nsenter --net="/run/netns/$NETNS" "$SUPD" --root "$TEST_ROOT" "$@" >>"$TEST_ROOT/supd.log" 2>&1 &
         SUPD_PID=$!
         export SUPD_PID
         # Ready once the socket answers; bounded.

@@ -52,7 +52,7 @@ static void test_exit_restart(void **state) {
         assert_true(u->active_enter_realtime > 0);
 
         /* exit 1 under on-failure: auto-restart with a timer armed */
-        unit_process_exited(u, CLD_EXITED, 1);
+        unit_process_exited(u, CLD_EXITED, 1, false);
         assert_int_equal(u->state, UNIT_AUTO_RESTART);
         assert_int_equal(u->result, UNIT_RESULT_EXIT_CODE);
         assert_non_null(u->timer_source);
@@ -71,14 +71,14 @@ static void test_exit_no_restart(void **state) {
         Unit *u = make_unit(m, "b", "Restart=on-failure");
 
         unit_set_state(u, UNIT_RUNNING);
-        unit_process_exited(u, CLD_EXITED, 0);
+        unit_process_exited(u, CLD_EXITED, 0, false);
         assert_int_equal(u->state, UNIT_INACTIVE);
         assert_int_equal(u->result, UNIT_RESULT_SUCCESS);
         assert_null(u->timer_source);
 
         u->file->settings.restart = RESTART_NO;
         unit_set_state(u, UNIT_RUNNING);
-        unit_process_exited(u, CLD_KILLED, SIGSEGV);
+        unit_process_exited(u, CLD_KILLED, SIGSEGV, false);
         assert_int_equal(u->state, UNIT_FAILED);
         assert_int_equal(u->result, UNIT_RESULT_SIGNAL);
         assert_int_equal(u->exit_code, CLD_KILLED);
@@ -100,7 +100,7 @@ static void test_stopping(void **state) {
         unit_set_state(u, UNIT_RUNNING);
         unit_set_state(u, UNIT_STOPPING);
         u->stop_requested = true;
-        unit_process_exited(u, CLD_KILLED, SIGTERM);
+        unit_process_exited(u, CLD_KILLED, SIGTERM, false);
         assert_int_equal(u->state, UNIT_INACTIVE);
         assert_int_equal(u->result, UNIT_RESULT_SUCCESS);
 
@@ -108,7 +108,7 @@ static void test_stopping(void **state) {
         unit_set_state(u, UNIT_RUNNING);
         unit_set_state(u, UNIT_STOPPING);
         u->sigkill_sent = true;
-        unit_process_exited(u, CLD_KILLED, SIGKILL);
+        unit_process_exited(u, CLD_KILLED, SIGKILL, false);
         assert_int_equal(u->state, UNIT_FAILED);
         assert_int_equal(u->result, UNIT_RESULT_TIMEOUT);
         assert_null(u->timer_source);
@@ -117,9 +117,29 @@ static void test_stopping(void **state) {
         u->sigkill_sent = false;
         unit_set_state(u, UNIT_RUNNING);
         unit_set_state(u, UNIT_STOPPING);
-        unit_process_exited(u, CLD_EXITED, 3);
+        unit_process_exited(u, CLD_EXITED, 3, false);
         assert_int_equal(u->state, UNIT_FAILED);
         assert_int_equal(u->result, UNIT_RESULT_EXIT_CODE);
+        unit_free(u);
+}
+
+static void test_oom(void **state) {
+        _cleanup_(manager_freep) Manager *m = make_manager();
+        Unit *u = make_unit(m, "e", "Restart=on-failure");
+
+        /* An OOM kill is a failure: on-failure restarts, and the result says why. */
+        unit_set_state(u, UNIT_RUNNING);
+        unit_process_exited(u, CLD_KILLED, SIGKILL, true);
+        assert_int_equal(u->state, UNIT_AUTO_RESTART);
+        assert_int_equal(u->result, UNIT_RESULT_OOM_KILL);
+        assert_int_equal(unit_stop(u), 0);
+
+        /* on-abort covers signals, not the OOM killer (systemd's table). */
+        u->file->settings.restart = RESTART_ON_ABORT;
+        unit_set_state(u, UNIT_RUNNING);
+        unit_process_exited(u, CLD_KILLED, SIGKILL, true);
+        assert_int_equal(u->state, UNIT_FAILED);
+        assert_int_equal(u->result, UNIT_RESULT_OOM_KILL);
         unit_free(u);
 }
 
@@ -164,9 +184,9 @@ static int teardown(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_exit_restart), cmocka_unit_test(test_exit_no_restart),
-                cmocka_unit_test(test_stopping),     cmocka_unit_test(test_start_limit_hit),
-                cmocka_unit_test(test_strings),
+                cmocka_unit_test(test_exit_restart),    cmocka_unit_test(test_exit_no_restart),
+                cmocka_unit_test(test_stopping),        cmocka_unit_test(test_oom),
+                cmocka_unit_test(test_start_limit_hit), cmocka_unit_test(test_strings),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }

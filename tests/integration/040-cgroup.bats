@@ -1,0 +1,149 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0-or-later
+# cgroups: one per instance under supd.conf's [Cgroup] Parent=, limits, accounting, OOM, cleanup.
+# Works on this host's hybrid layout and on pure cgroup v2 (run under ../shared/tools/vm-run).
+
+load helpers
+
+setup() { setup_supd; }
+teardown() { teardown_supd; }
+
+parent() { sed -n 's/^Parent=//p' "$TEST_ROOT/etc/supd/supd.conf"; }
+
+# Every directory of our subtree in every hierarchy.
+our_cgroups() {
+        local p
+        p=$(parent)
+        find /sys/fs/cgroup -maxdepth 3 -type d -path "*/$p*" 2>/dev/null || true
+}
+
+@test "each instance gets a cgroup with its limits; stop removes it" {
+        write_unit lim <<UNIT
+[Container]
+Rootfs=$ROOTFS
+Exec=/bin/sh -c 'cat /proc/self/cgroup; ls /sys/fs/cgroup; echo done; sleep 1000'
+Memory=64M
+PidsLimit=100
+[Service]
+CPUQuota=50%
+[Install]
+WantedBy=multi-user.target
+UNIT
+        start_supd
+        wait_until 5 grep -q done "$TEST_ROOT/var/log/supd/lim.log"
+        p=$(parent)
+        # The limits, wherever this host keeps them.
+        if [ -f /sys/fs/cgroup/cgroup.controllers ]; then
+                [ "$(cat /sys/fs/cgroup/$p/lim/memory.max)" = 67108864 ]
+                [ "$(cat /sys/fs/cgroup/$p/lim/pids.max)" = 100 ]
+                [ "$(cat /sys/fs/cgroup/$p/lim/cpu.max)" = "50000 100000" ]
+        else
+                [ "$(cat /sys/fs/cgroup/memory/$p/lim/memory.limit_in_bytes)" = 67108864 ]
+                [ "$(cat /sys/fs/cgroup/pids/$p/lim/pids.max)" = 100 ]
+                [ "$(cat /sys/fs/cgroup/cpu/$p/lim/cpu.cfs_quota_us)" = 50000 ]
+        fi
+        # Inside, the container sees its own cgroup as the root.
+        log=$(cat "$TEST_ROOT/var/log/supd/lim.log")
+        assert_contains "$log" "0::/"
+        [[ "$log" != *"$p"* ]]
+        # Accounting reaches status and inspect.
+        [ "$(prop lim TasksCurrent)" -ge 2 ]
+        [ "$(prop lim MemoryCurrent)" -gt 0 ]
+        run supctl status lim
+        assert_contains "$output" "Tasks: "
+        assert_contains "$output" "(limit: 100)"
+        assert_contains "$output" "Memory: "
+        supctl stop lim
+        [ -z "$(our_cgroups | grep /lim)" ]
+        stop_supd
+        [ -z "$(our_cgroups)" ]
+}
+
+@test "a fork bomb is contained by the pids limit (a default applies)" {
+        write_unit bomb <<UNIT
+[Container]
+Rootfs=$ROOTFS
+PidsLimit=50
+Exec=/bin/probe forkbomb 500
+[Install]
+WantedBy=multi-user.target
+UNIT
+        write_unit dflt <<UNIT
+[Container]
+Rootfs=$ROOTFS
+Exec=/bin/sleep 1000
+[Install]
+WantedBy=multi-user.target
+UNIT
+        start_supd
+        wait_until 10 grep -q forked= "$TEST_ROOT/var/log/supd/bomb.log"
+        forked=$(sed -n 's/^forked=//p' "$TEST_ROOT/var/log/supd/bomb.log")
+        n=$(prop bomb TasksCurrent)
+        echo "forked $forked, tasks $n"
+        # 50 tasks in all: our init, the probe and 48 children.
+        [ "$forked" -eq 48 ]
+        [ "$n" -eq 50 ]
+        state_is bomb running
+        supctl inspect dflt | jq -e ".TasksMax > 1e18" # unset in the unit (infinity)...
+        p=$(parent)
+        if [ -f /sys/fs/cgroup/cgroup.controllers ]; then
+                [ "$(cat /sys/fs/cgroup/$p/dflt/pids.max)" = 2048 ] # ...but the cgroup has a default
+        else
+                [ "$(cat /sys/fs/cgroup/pids/$p/dflt/pids.max)" = 2048 ]
+        fi
+        # supd and the other unit are fine.
+        state_is dflt running
+        supctl stop bomb
+        [ -z "$(our_cgroups | grep /bomb)" ]
+}
+
+@test "allocating past Memory= ends in oom-kill and a restart" {
+        write_unit hog <<UNIT
+[Container]
+Rootfs=$ROOTFS
+Memory=16M
+Exec=/bin/sh -c 'echo start; x=\$(head -c 200000000 /dev/zero | tr "\\\\0" x); echo survived'
+[Service]
+Restart=on-failure
+RestartSec=500ms
+[Install]
+WantedBy=multi-user.target
+UNIT
+        write_unit hog-once <<UNIT
+[Container]
+Rootfs=$ROOTFS
+Memory=16M
+Exec=/bin/sh -c 'x=\$(head -c 200000000 /dev/zero | tr "\\\\0" x); echo survived'
+UNIT
+        start_supd
+        wait_until 20 sh -c "$SUPCTL --root $TEST_ROOT inspect hog | jq -e '.NRestarts >= 1'"
+        ! grep -q survived "$TEST_ROOT/var/log/supd/hog.log"
+        grep -q "hog: killed by the OOM killer" "$TEST_ROOT/supd.log"
+        # Without a restart the result stays visible.
+        supctl start hog-once || true
+        wait_until 20 state_is hog-once failed
+        [ "$(prop hog-once Result)" = oom-kill ]
+        [ "$(prop hog-once OOMKills)" -ge 1 ]
+}
+
+@test "stop leaves no process and no cgroup behind, even processes that ignore SIGTERM" {
+        write_unit stubborn <<UNIT
+[Container]
+Rootfs=$ROOTFS
+StopTimeout=1
+Exec=/bin/sh -c 'trap "" TERM; (trap "" TERM; sleep 1000) & sleep 1000 & wait'
+[Install]
+WantedBy=multi-user.target
+UNIT
+        start_supd
+        wait_until 5 state_is stubborn running
+        sleep 0.3
+        p=$(parent)
+        procs=$(find /sys/fs/cgroup -path "*/$p/stubborn/cgroup.procs" | head -1)
+        [ -n "$procs" ]
+        pids=$(cat "$procs")
+        [ "$(echo "$pids" | wc -l)" -ge 3 ]
+        supctl stop stubborn
+        for pid in $pids; do ! kill -0 "$pid" 2>/dev/null; done
+        [ -z "$(our_cgroups | grep /stubborn)" ]
+}
