@@ -1,8 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# The main job: builds supd, makes the busybox root filesystem, and runs supd on units/examples/
-# in a network namespace of its own (so the demo's web server cannot clash with the host's
-# ports), then shows "supctl status". supd keeps running; the script says how to stop it.
+# The main job: builds supd, makes the default image busybox:latest from the host's static
+# busybox, and runs supd on units/examples/ in a network namespace of its own (so the demo's web
+# server cannot clash with the host's ports), then shows "supctl status". supd keeps running; the
+# script says how to stop it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash contrib/install-deps.sh
@@ -20,15 +21,20 @@ if [ -f "$root/supd.pid" ] && kill -0 "$(cat "$root/supd.pid")" 2>/dev/null; the
         for _ in $(seq 200); do kill -0 "$(cat "$root/supd.pid")" 2>/dev/null || break; sleep 0.1; done
 fi
 mkdir -p "$root/etc/supd/units"
-# The examples name Rootfs=/var/lib/supd/rootfs/busybox (a host path, not under --root).
-[ -x /var/lib/supd/rootfs/busybox/bin/busybox ] || contrib/make-rootfs.sh /var/lib/supd/rootfs/busybox
-cp units/examples/*.container "$root/etc/supd/units/"
+rm -f "$root"/etc/supd/units/*.container
 ip netns add "$netns" 2>/dev/null || true
 ip netns exec "$netns" ip link set lo up
 
-ip netns exec "$netns" "$supd" --root "$root" >"$root/supd.log" 2>&1 &
+# nsenter, not "ip netns exec": that remounts /sys and would hide /sys/fs/cgroup from supd.
+nsenter --net="/run/netns/$netns" "$supd" --root "$root" >"$root/supd.log" 2>&1 &
 echo $! > "$root/supd.pid"
 for _ in $(seq 100); do $supctl list >/dev/null 2>&1 && break; sleep 0.1; done
+
+# The default image, made from the host's static busybox: no registry involved.
+contrib/make-busybox-image.sh "$root/busybox.tar"
+$supctl image import "$root/busybox.tar" busybox:latest
+cp units/examples/*.container "$root/etc/supd/units/"
+$supctl reload
 sleep 0.5
 
 $supctl status || true

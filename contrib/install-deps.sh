@@ -7,9 +7,11 @@ packages=(
         # build
         meson ninja-build pkg-config gcc clang libc6-dev
         libsystemd-dev libinih-dev libnl-3-dev libnl-route-3-dev libarchive-dev libseccomp-dev libnftables-dev
+        libcurl4-openssl-dev libssl-dev libjson-c-dev
         scdoc
         # tests and demo
         libcmocka-dev bats jq busybox-static iproute2 util-linux procps python3 systemd
+        umoci skopeo docker-registry zstd xz-utils
 )
 missing=()
 for p in "${packages[@]}"; do

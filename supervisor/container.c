@@ -14,6 +14,9 @@
 void container_plan_done(ContainerPlan *p) {
         strv_free(p->argv);
         strv_free(p->env);
+        free(p->user);
+        free(p->group);
+        free(p->working_dir);
         free(p->hostname);
         strv_free(p->lower_dirs);
         free(p->mount_dir);
@@ -57,7 +60,7 @@ static int add_bind(ContainerPlan *p, const char *source, const char *target, bo
         return 0;
 }
 
-static char **build_environment(const UnitSettings *s, const char *hostname, char **ret_error) {
+static char **build_environment(const UnitSettings *s, const Image *image, const char *hostname, char **ret_error) {
         _cleanup_strv_free_ char **env = NULL;
         char buf[512];
 
@@ -65,6 +68,11 @@ static char **build_environment(const UnitSettings *s, const char *hostname, cha
         if (strv_extend(&env, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin") < 0 ||
             strv_extend(&env, "container=supd") < 0 || strv_extend(&env, buf) < 0)
                 return NULL;
+        /* The image's Env comes first; the unit's keys override it. */
+        STRV_FOREACH (e, image ? image->config.env : NULL) {
+                if (strv_env_set(&env, *e) < 0)
+                        return NULL;
+        }
 
         /* EnvironmentFile= first, then Environment= (which wins), as podman does. */
         STRV_FOREACH (f, s->environment_file) {
@@ -283,8 +291,22 @@ static bool v1_mount_in_use(const char *mount, char *const *hierarchies) {
         return false;
 }
 
+/* The command, as podman run composes it: Entrypoint= replaces the image's entrypoint (and drops
+ * its Cmd, as docker --entrypoint does); Exec= replaces the image's Cmd. */
+static int compose_command(const UnitSettings *s, const Image *image, char ***ret) {
+        _cleanup_strv_free_ char **argv = NULL;
+        char *const *ep = s->entrypoint ?: (image ? image->config.entrypoint : NULL);
+        char *const *cmd = s->exec ?: (s->entrypoint || !image ? NULL : image->config.cmd);
+
+        if (strv_extend_strv(&argv, ep) < 0 || strv_extend_strv(&argv, cmd) < 0)
+                return -ENOMEM;
+        *ret = TAKE_PTR(argv);
+        return 0;
+}
+
 int container_plan_build(const ContainerPaths *paths, const char *name, const char *hostname, const UnitSettings *s,
-                         char *const *cgroup_hierarchies, int state_dir_fd, ContainerPlan *ret, char **ret_error) {
+                         const Image *image, char *const *cgroup_hierarchies, int state_dir_fd, ContainerPlan *ret,
+                         char **ret_error) {
         _cleanup_(container_plan_done) ContainerPlan p = { .log_fd = -EBADF };
         _cleanup_free_ char *cdir = NULL, *log_path = NULL;
         const struct sock_fprog *seccomp = NULL;
@@ -293,22 +315,41 @@ int container_plan_build(const ContainerPaths *paths, const char *name, const ch
         int r;
 
         *ret_error = NULL;
-        if (!s->rootfs)
-                /* Image= is the image store's; until it is wired in a unit runs from Rootfs= only. */
-                return plan_error(ret_error, -EOPNOTSUPP,
-                                  "Image=%s: the image store is not available, use Rootfs=", s->image);
+        if (!s->rootfs && !image)
+                return plan_error(ret_error, -ENOENT, "Image=%s is not in the image store", strna(s->image));
 
-        if (s->entrypoint)
-                p.argv = strv_copy(s->entrypoint);
-        if (strv_extend_strv(&p.argv, s->exec) < 0)
-                return -ENOMEM;
+        r = compose_command(s, image, &p.argv);
+        if (r < 0)
+                return r;
         if (strv_length(p.argv) == 0)
-                return plan_error(ret_error, -EINVAL, "no command: set Exec= (or Entrypoint=)");
+                return plan_error(ret_error, -EINVAL,
+                                  image ? "no command: the image has no Entrypoint or Cmd, set Exec="
+                                        : "no command: set Exec= (or Entrypoint=)");
+
+        if (s->user) {
+                p.user = strdup(s->user);
+                p.group = s->group ? strdup(s->group) : NULL;
+                if (!p.user || (s->group && !p.group))
+                        return -ENOMEM;
+        } else if (image && !isempty(image->config.user)) {
+                /* The image's "user[:group]". */
+                const char *colon = strchr(image->config.user, ':');
+                p.user = colon ? strndup(image->config.user, (size_t) (colon - image->config.user))
+                               : strdup(image->config.user);
+                p.group = colon ? strdup(colon + 1) : NULL;
+                if (!p.user || (colon && !p.group))
+                        return -ENOMEM;
+        }
+        if (s->working_dir || (image && !isempty(image->config.working_dir))) {
+                p.working_dir = strdup(s->working_dir ?: image->config.working_dir);
+                if (!p.working_dir)
+                        return -ENOMEM;
+        }
 
         p.hostname = strdup(hostname);
         if (!p.hostname)
                 return -ENOMEM;
-        p.env = build_environment(s, hostname, ret_error);
+        p.env = build_environment(s, image, hostname, ret_error);
         if (!p.env)
                 return *ret_error ? -ENOENT : -ENOMEM;
 
@@ -328,8 +369,10 @@ int container_plan_build(const ContainerPaths *paths, const char *name, const ch
                 return -ENOMEM;
         if (mkdir_p(p.mount_dir, 0755) < 0 || mkdir_p(p.upper_dir, 0755) < 0 || mkdir_p(p.work_dir, 0700) < 0)
                 return plan_error(ret_error, negative_errno(), "cannot create the directories of %s", name);
-        if (strv_extend(&p.lower_dirs, s->rootfs) < 0)
+        if (image ? strv_extend_strv(&p.lower_dirs, image->layer_dirs) < 0 : strv_extend(&p.lower_dirs, s->rootfs) < 0)
                 return -ENOMEM;
+        if (strv_length(p.lower_dirs) == 0)
+                return plan_error(ret_error, -EINVAL, "Image=%s has no layers", s->image);
 
         r = write_etc_files(&p, paths, name, state_dir_fd, private_network);
         if (r < 0)
@@ -377,9 +420,9 @@ int container_plan_build(const ContainerPaths *paths, const char *name, const ch
                 .hostname = p.hostname,
                 .argv = p.argv,
                 .envp = p.env,
-                .working_dir = s->working_dir,
-                .user = s->user,
-                .group = s->group,
+                .working_dir = p.working_dir,
+                .user = p.user,
+                .group = p.group,
                 .caps = caps,
                 .no_new_privs = s->no_new_privileges > 0,
                 .seccomp = seccomp,

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
+#include "image-store.h"
 #include "spawn.h"
 #include "unit-settings.h"
 
@@ -12,6 +13,9 @@ typedef struct ContainerPlan {
         SpawnParams params;
         char **argv;
         char **env;
+        char *user; /* User=/Group=, or the image's "user[:group]" */
+        char *group;
+        char *working_dir;
         char *hostname;
         char **lower_dirs;
         char *mount_dir;
@@ -36,6 +40,9 @@ typedef struct ContainerPaths {
  * state_dir_fd: /run/supd/instances/NAME. On failure *ret_error says what is wrong in one line. */
 /* cgroup_hierarchies: the hierarchies the container's cgroup lives in (cgroup_hierarchies()), which
  * are the ones shown at /sys/fs/cgroup inside; NULL when the container has no cgroup. */
+/* image: the unit's Image= from the store (its layers and the defaults its config gives, which the
+ * unit's keys override as podman run does), or NULL for Rootfs=. */
 int container_plan_build(const ContainerPaths *paths, const char *name, const char *hostname, const UnitSettings *s,
-                         char *const *cgroup_hierarchies, int state_dir_fd, ContainerPlan *ret, char **ret_error);
+                         const Image *image, char *const *cgroup_hierarchies, int state_dir_fd, ContainerPlan *ret,
+                         char **ret_error);
 void container_plan_done(ContainerPlan *p);

@@ -10,6 +10,7 @@
 #include "basic/fileio.h"
 #include "basic/log.h"
 #include "basic/strv.h"
+#include "manager-image.h"
 #include "manager.h"
 
 /* The control API: D-Bus peer to peer on a private socket, like systemd's /run/systemd/private.
@@ -41,7 +42,7 @@ static bool peer_in_group(pid_t pid, gid_t gid, gid_t want) {
         return false;
 }
 
-static int check_access(sd_bus_message *msg, sd_bus_error *error) {
+int manager_bus_check_access(sd_bus_message *msg, sd_bus_error *error) {
         _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
         uid_t uid;
         gid_t gid = (gid_t) -1;
@@ -68,7 +69,7 @@ static int check_access(sd_bus_message *msg, sd_bus_error *error) {
 
 #define CHECK_ACCESS(msg, error)                                                                                      \
         do {                                                                                                          \
-                int _r = check_access(msg, error);                                                                    \
+                int _r = manager_bus_check_access(msg, error);                                                        \
                 if (_r < 0)                                                                                           \
                         return _r;                                                                                    \
         } while (0)
@@ -560,6 +561,7 @@ static int on_connection(sd_event_source *s, int fd, uint32_t revents, void *use
         if ((r = sd_bus_set_server(bus, 1, id)) < 0 || (r = sd_bus_negotiate_fds(bus, true)) < 0 ||
             (r = sd_bus_set_sender(bus, "io.supd")) < 0 ||
             (r = sd_bus_add_object_vtable(bus, NULL, SUPD_BUS_PATH, SUPD_BUS_INTERFACE, manager_vtable, m)) < 0 ||
+            (r = manager_image_register(bus, m)) < 0 ||
             (r = sd_bus_add_object_vtable(bus, NULL, "/org/freedesktop/DBus", "org.freedesktop.DBus", hello_vtable,
                                           m)) < 0 ||
             (r = sd_bus_add_match(bus, NULL,

@@ -7,6 +7,7 @@
 #include "basic/fileio.h"
 #include "basic/macro.h"
 #include "basic/parse-util.h"
+#include "basic/strv.h"
 #include "manager-config.h"
 
 void manager_config_init(ManagerConfig *c) {
@@ -164,6 +165,20 @@ static int conf_handler(void *userdata, const char *section, const char *name, c
                         conf_error(p, line, "invalid count '%s' for MaxFiles= (1..1000)", value);
                 else
                         c->log_max_files = v;
+        } else if (streq(section, "Registries") && streq(name, "Insecure")) {
+                /* Space-separated host[:port] names; an empty value resets the list. */
+                _cleanup_free_ char *copy = strdup(value);
+                char *save = NULL;
+                if (!copy)
+                        return 0;
+                if (isempty(value))
+                        c->insecure_registries = strv_free(c->insecure_registries);
+                for (char *t = strtok_r(copy, " \t", &save); t; t = strtok_r(NULL, " \t", &save)) {
+                        if (strpbrk(t, "/@") || strlen(t) > 255)
+                                conf_error(p, line, "invalid registry '%s' for Insecure=", t);
+                        else if (strv_extend(&c->insecure_registries, t) < 0)
+                                return 0;
+                }
         } else
                 conf_error(p, line, "unknown key '%s' in section [%s]", name, section);
         return 1;

@@ -8,12 +8,13 @@
 
 /* /etc/supd/supd.conf: what has to differ between supd instances on one host. */
 typedef struct ManagerConfig {
-        char *bridge;           /* [Network] Bridge= */
-        char *subnet;           /* [Network] Subnet= (validated CIDR) */
-        char *cgroup_parent;    /* [Cgroup] Parent= */
-        bool live_restore;      /* [Manager] LiveRestore= */
-        uint64_t log_max_size;  /* [Log] MaxSize= */
-        unsigned log_max_files; /* [Log] MaxFiles= */
+        char *bridge;               /* [Network] Bridge= */
+        char *subnet;               /* [Network] Subnet= (validated CIDR) */
+        char *cgroup_parent;        /* [Cgroup] Parent= */
+        bool live_restore;          /* [Manager] LiveRestore= */
+        uint64_t log_max_size;      /* [Log] MaxSize= */
+        unsigned log_max_files;     /* [Log] MaxFiles= */
+        char **insecure_registries; /* [Registries] Insecure=: plain HTTP allowed besides loopback */
 } ManagerConfig;
 
 void manager_config_init(ManagerConfig *c);

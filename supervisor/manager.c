@@ -10,6 +10,7 @@
 #include "basic/fileio.h"
 #include "basic/log.h"
 #include "basic/strv.h"
+#include "manager-image.h"
 #include "manager.h"
 
 static const char *const search_dirs[] = { "/etc/supd/units", "/run/supd/units", "/usr/lib/supd/units" };
@@ -509,6 +510,7 @@ int manager_reload(Manager *m, ReloadAction **ret, size_t *ret_n) {
         int r;
 
         r = manager_config_load(&m->config, m->conf_path, &conf_errors, &n_conf_errors);
+        manager_image_set_insecure_registries(m->config.insecure_registries);
         log_diagnostics(LOG_ERR, conf_errors, n_conf_errors);
         unit_diagnostics_free(conf_errors, n_conf_errors);
         if (r < 0 && r != -EINVAL)
@@ -722,6 +724,10 @@ int manager_startup(Manager *m) {
         }
         (void) sd_event_set_watchdog(m->event, true);
 
+        r = manager_image_startup(m);
+        if (r < 0)
+                return r;
+
         r = manager_bus_listen(m);
         if (r < 0)
                 return r;
@@ -731,6 +737,7 @@ int manager_startup(Manager *m) {
                 UnitDiagnostic *errors = NULL;
                 size_t n = 0;
                 (void) manager_config_load(&m->config, m->conf_path, &errors, &n);
+                manager_image_set_insecure_registries(m->config.insecure_registries);
                 log_diagnostics(LOG_ERR, errors, n);
                 unit_diagnostics_free(errors, n);
         }

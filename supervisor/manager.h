@@ -77,6 +77,8 @@ void reload_actions_free(ReloadAction *a, size_t n);
 /* SIGTERM: stop everything in reverse order, then leave the loop. */
 void manager_begin_exit(Manager *m);
 
-/* The bus side (manager-bus.c). */
+/* The bus side (manager-bus.c). Every method starts with the credential check: root, or a
+ * member of group "supd"; fills error and returns < 0 otherwise. */
+int manager_bus_check_access(sd_bus_message *msg, sd_bus_error *error);
 int manager_bus_listen(Manager *m);
 void manager_bus_close(Manager *m);

@@ -16,6 +16,7 @@
 #include "basic/strv.h"
 #include "basic/time-util.h"
 #include "manager.h"
+#include "supctl-image.h"
 #include "unit-settings.h"
 
 /* Exit codes, as SPEC.md and systemctl use them. */
@@ -655,7 +656,15 @@ static void help(void) {
                "  reload                       Re-read all units and supd.conf, then reconcile\n"
                "  reset-failed [NAME...]       Clear the failed state and the start limit\n"
                "  inspect NAME...              Everything known about units, as JSON\n"
-               "  verify [--json] FILE...      Check unit files without a daemon\n\n"
+               "  verify [--json] FILE...      Check unit files without a daemon\n"
+               "  image import FILE|DIR [NAME[:TAG]]  Import a rootfs tarball, docker save archive,\n"
+               "                               oci-archive or OCI layout directory\n"
+               "  image pull REFERENCE         Pull an image from an OCI registry\n"
+               "  image ls [--json]            List stored images\n"
+               "  image rm IMAGE...            Remove images nothing uses\n"
+               "  image prune                  Remove untagged images and unused layers\n"
+               "  image history IMAGE          One row per layer\n"
+               "  diff NAME                    Files added (A), changed (C), deleted (D) in a container\n\n"
                "Options:\n"
                "  -h --help                    Show this help\n"
                "     --version                 Show the version\n"
@@ -725,7 +734,7 @@ int main(int argc, char *argv[]) {
         } verbs[] = {
                 { "list", 0, 0 },     { "status", 0, -1 }, { "start", 1, -1 }, { "stop", 1, -1 },
                 { "restart", 1, -1 }, { "kill", 1, -1 },   { "reload", 0, 0 }, { "reset-failed", 0, -1 },
-                { "inspect", 1, -1 }, { "verify", 1, -1 },
+                { "inspect", 1, -1 }, { "verify", 1, -1 }, { "image", 1, -1 }, { "diff", 1, 1 },
         };
         _cleanup_(sd_bus_close_unrefp) sd_bus *bus = NULL;
         const char *verb;
@@ -762,6 +771,10 @@ int main(int argc, char *argv[]) {
         if (connect_bus(&bus) < 0)
                 return EXIT_FAIL;
 
+        if (streq(verb, "image"))
+                return supctl_image(bus, nargs, args, arg_json);
+        if (streq(verb, "diff"))
+                return supctl_diff(bus, args[0]);
         if (streq(verb, "list"))
                 return verb_list(bus, args);
         if (streq(verb, "status"))

@@ -8,6 +8,8 @@
 #include "basic/log.h"
 #include "basic/strv.h"
 #include "container.h"
+#include "image-store.h"
+#include "manager-image.h"
 #include "manager.h"
 #include "spawn.h"
 #include "unit.h"
@@ -394,6 +396,64 @@ void unit_destroy_cgroup(Unit *u) {
         u->cgroup = cgroup_free(u->cgroup);
 }
 
+static void on_image_ready(Manager *m, int r, const char *message, void *userdata) {
+        _cleanup_free_ char *name = userdata, *error = NULL;
+        Unit *u = manager_get_unit(m, name);
+
+        /* The unit may have been stopped, removed or replaced while the pull ran. */
+        if (!u || u->state != UNIT_STARTING || u->pid > 0)
+                return;
+        if (r < 0) {
+                log_error("%s: %s", u->name, message ?: strerror(-r));
+                free(u->last_error);
+                u->last_error = strdup(message ?: strerror(-r));
+                u->result = UNIT_RESULT_RESOURCES;
+                unit_set_state(u, UNIT_FAILED);
+                return;
+        }
+        u->image_pulled = true;
+        r = unit_start(u, false, &error);
+        if (r < 0)
+                log_warning("%s: start failed: %s", u->name, error ?: strerror(-r));
+}
+
+/* 1 with the image, 0 when a pull was started (the unit waits in "starting"), < 0 on failure
+ * (the unit is failed, *ret_error says why). */
+static int unit_find_image(Unit *u, const UnitSettings *s, Image **ret, char **ret_error) {
+        _cleanup_(image_store_freep) ImageStore *store = NULL;
+        int r;
+
+        r = image_store_open(u->manager->state_dir, 0, &store);
+        if (r >= 0)
+                r = image_store_lookup(store, s->image, ret);
+        if (r >= 0)
+                return 1;
+        if (r == -ENOENT && !u->image_pulled) {
+                _cleanup_free_ char *name = strdup(u->name);
+                if (!name)
+                        return -ENOMEM;
+                r = manager_image_ensure(u->manager, s->image, on_image_ready, name);
+                if (r == 0) {
+                        TAKE_PTR(name);
+                        log_info("%s: pulling %s.", u->name, s->image);
+                        unit_set_state(u, UNIT_STARTING);
+                        return 0;
+                }
+                if (r > 0) { /* it appeared meanwhile */
+                        r = image_store_lookup(store, s->image, ret);
+                        if (r >= 0)
+                                return 1;
+                }
+        }
+        if (asprintf(ret_error, "Image=%s: %s", s->image, r == -ENOENT ? "not in the image store" : strerror(-r)) < 0)
+                return -ENOMEM;
+        free(u->last_error);
+        u->last_error = strdup(*ret_error);
+        u->result = UNIT_RESULT_RESOURCES;
+        unit_set_state(u, UNIT_FAILED);
+        return r;
+}
+
 static int unit_attach_cgroup(pid_t pid, void *userdata) {
         return cgroup_attach(userdata, pid);
 }
@@ -448,12 +508,16 @@ int unit_start(Unit *u, bool manual, char **ret_error) {
         const ContainerPaths paths = { .run_dir = m->run_dir, .state_dir = m->state_dir, .log_dir = m->log_dir };
         int r;
 
+        _cleanup_(image_freep) Image *image = NULL;
+        bool resume = u->image_pulled;
+
         *ret_error = NULL;
+        u->image_pulled = false;
         if (!s) {
                 *ret_error = strdup("unit has no valid configuration");
                 return -ENOEXEC;
         }
-        if (u->state == UNIT_RUNNING || u->state == UNIT_STARTING)
+        if ((u->state == UNIT_RUNNING || u->state == UNIT_STARTING) && !resume)
                 return 0;
         if (u->state == UNIT_STOPPING)
                 return -EBUSY;
@@ -465,8 +529,8 @@ int unit_start(Unit *u, bool manual, char **ret_error) {
         u->stop_requested = false;
         u->timer_source = sd_event_source_disable_unref(u->timer_source);
 
-        if (!start_limit_test(&u->start_limit, s->start_limit_interval, s->start_limit_burst,
-                              now_usec(CLOCK_MONOTONIC))) {
+        if (!resume && !start_limit_test(&u->start_limit, s->start_limit_interval, s->start_limit_burst,
+                                         now_usec(CLOCK_MONOTONIC))) {
                 *ret_error = strdup("start request repeated too quickly");
                 u->result = UNIT_RESULT_START_LIMIT_HIT;
                 unit_set_state(u, UNIT_FAILED);
@@ -482,13 +546,20 @@ int unit_start(Unit *u, bool manual, char **ret_error) {
                         return -ENOMEM;
         }
 
+        if (s->image && !s->rootfs) {
+                r = unit_find_image(u, s, &image, ret_error);
+                if (r <= 0)
+                        return r; /* failed, or pulling: the start goes on in on_image_ready() */
+        }
+
         r = unit_open_state_dir(u);
         if (r >= 0)
                 r = unit_make_cgroup(u, s, ret_error);
         if (r >= 0) {
                 _cleanup_strv_free_ char **hierarchies = u->cgroup ? cgroup_hierarchies(u->cgroup) : NULL;
                 (void) unlinkat(u->state_dir_fd, "exit", 0);
-                r = container_plan_build(&paths, u->name, hostname, s, hierarchies, u->state_dir_fd, &plan, ret_error);
+                r = container_plan_build(&paths, u->name, hostname, s, image, hierarchies, u->state_dir_fd, &plan,
+                                         ret_error);
         }
         if (r < 0) {
                 if (!*ret_error && asprintf(ret_error, "cannot prepare the container: %s", strerror(-r)) < 0)

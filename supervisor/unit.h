@@ -57,7 +57,8 @@ typedef struct Unit {
         bool stop_queued;      /* waiting for units ordered after it to stop first */
         bool start_after_stop; /* a restart in progress */
         bool sigkill_sent;
-        unsigned visit; /* graph walk marker */
+        bool image_pulled; /* the pull this start waited for is done: go on */
+        unsigned visit;    /* graph walk marker */
 
         pid_t pid;
         int pidfd;

@@ -1,0 +1,313 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0-or-later
+# The image store: every import format, dedup, whiteouts, hostile archives, rm/prune, kill -9
+# during an import, pull from a local registry (127.0.0.1 only), diff.
+
+load helpers
+
+setup_file() {
+        require_root
+        for tool in umoci skopeo zstd docker-registry python3 jq; do
+                command -v "$tool" >/dev/null || { echo "missing $tool (contrib/install-deps.sh)" >&2; return 1; }
+        done
+        FIXTURES=$BATS_FILE_TMPDIR/fixtures
+        "$BATS_TEST_DIRNAME/../helpers/make-image-fixtures.sh" "$FIXTURES" >/dev/null
+        export FIXTURES
+}
+
+setup() {
+        setup_supd
+        STORE=$TEST_ROOT/var/lib/supd
+}
+
+teardown() {
+        if [ -n "${REGISTRY_PID:-}" ]; then
+                kill "$REGISTRY_PID" 2>/dev/null || true
+                wait "$REGISTRY_PID" 2>/dev/null || true
+        fi
+        teardown_supd
+}
+
+n_layers() { find "$STORE/layers" -mindepth 1 -maxdepth 1 -type d | wc -l; }
+image_id() { supctl image ls --json | jq -r --arg n "$1" --arg t "$2" '.[] | select(.name == $n and .tag == $t) | .id'; }
+
+@test "every format imports: rootfs tarballs (plain, gzip, xz, zstd by magic), OCI layout, oci-archive, docker-archive" {
+        start_supd
+        for f in rootfs.tar rootfs.tar.gz rootfs.tar.xz rootfs-zstd-misnamed.tar; do
+                run supctl image import "$FIXTURES/$f" "plain:$f"
+                [ "$status" -eq 0 ]
+                assert_contains "$output" "sha256:"
+        done
+        # The same tar stream, however compressed, is one layer.
+        [ "$(n_layers)" -eq 1 ]
+        supctl image import "$FIXTURES/oci" oci:dir
+        supctl image import "$FIXTURES/oci-archive.tar" oci:archive
+        supctl image import "$FIXTURES/skopeo-oci-archive.tar" oci:skopeo
+        supctl image import "$FIXTURES/oci-zstd" oci:zstd
+        supctl image import "$FIXTURES/docker-archive.tar"
+        # docker-archive's own RepoTags (docker.io/library/busybox:test) name it.
+        [ -n "$(image_id busybox test)" ]
+        # One image, one copy of its three layers, whatever the format.
+        id=$(image_id oci dir)
+        for t in archive skopeo zstd; do [ "$(image_id oci $t)" = "$id" ]; done
+        [ "$(image_id busybox test)" = "$id" ]
+        [ "$(n_layers)" -eq 4 ]
+        [ -z "$(ls -A "$STORE/tmp")" ]
+        run supctl image ls
+        assert_contains "$output" "NAME"
+        assert_contains "$output" "busybox"
+        run supctl image history oci:dir
+        [ "$status" -eq 0 ]
+        [ "$(echo "$output" | grep -c sha256:)" -eq 3 ]
+        assert_contains "$output" "umoci insert"
+        # The config gives the defaults.
+        jq -e '.config.Cmd == ["/bin/sh"] and .config.WorkingDir == "/var/www"' "$STORE/images/$id.json"
+}
+
+@test "every format runs: Image= stacks the layers and takes the config's defaults" {
+        start_supd
+        supctl image import "$FIXTURES/rootfs.tar.xz" plain:xz
+        supctl image import "$FIXTURES/oci" oci:dir
+        supctl image import "$FIXTURES/oci-archive.tar" oci:archive
+        supctl image import "$FIXTURES/oci-zstd" oci:zstd
+        supctl image import "$FIXTURES/docker-archive.tar"
+        for img in plain:xz oci:dir oci:archive oci:zstd busybox:test; do
+                write_unit "run-${img//[:.]/-}" <<UNIT
+[Container]
+Image=$img
+Exec=/bin/sh -c 'echo ran pwd=\$PWD; test -e /bin/cat && echo cat=present; echo done; sleep 1000'
+[Install]
+WantedBy=multi-user.target
+UNIT
+        done
+        supctl reload
+        for img in plain:xz oci:dir oci:archive oci:zstd busybox:test; do
+                log=$TEST_ROOT/var/log/supd/run-${img//[:.]/-}.log
+                wait_until 10 grep -q done "$log"
+                grep -q "^ran" "$log"
+        done
+        # The OCI image deletes /bin/cat in a later layer and sets WorkingDir=/var/www.
+        grep -q "pwd=/var/www" "$TEST_ROOT/var/log/supd/run-oci-dir.log"
+        ! grep -q "cat=present" "$TEST_ROOT/var/log/supd/run-oci-dir.log"
+        grep -q "cat=present" "$TEST_ROOT/var/log/supd/run-plain-xz.log"
+        # A running container's image cannot be removed (oci:dir only untags: its id has other tags).
+        run supctl image rm plain:xz
+        [ "$status" -ne 0 ]
+        assert_contains "$output" "used by a running container"
+}
+
+@test "whiteouts and opaque directories are applied when the layers are stacked" {
+        start_supd
+        supctl image import "$FIXTURES/oci-archive.tar" wh:1
+        id=$(image_id wh 1)
+        lower=$(jq -r '.rootfs.diff_ids | reverse | map(sub("sha256:"; "'"$STORE"'/layers/") + "/diff") | join(":")' \
+                "$STORE/images/$id.json")
+        mkdir -p "$TEST_ROOT/mnt"
+        mount -t overlay overlay -o "ro,lowerdir=$lower" "$TEST_ROOT/mnt"
+        run ls "$TEST_ROOT/mnt/bin/cat"
+        [ "$status" -ne 0 ]
+        [ -e "$TEST_ROOT/mnt/bin/sh" ]
+        [ "$(cat "$TEST_ROOT/mnt/var/www/index.html")" = "new page" ]
+        run ls "$TEST_ROOT/mnt/var/www/old"
+        [ "$status" -ne 0 ]
+        # No whiteout marker is visible.
+        [ -z "$(find "$TEST_ROOT/mnt" -name '.wh.*')" ]
+        umount "$TEST_ROOT/mnt"
+}
+
+@test "importing the same image twice stores no second copy" {
+        start_supd
+        supctl image import "$FIXTURES/docker-archive.tar" twice:1
+        before=$(du -s --bytes "$STORE/layers" | cut -f1)
+        supctl image import "$FIXTURES/docker-archive.tar" twice:2
+        supctl image import "$FIXTURES/rootfs.tar" twice:3
+        supctl image import "$FIXTURES/rootfs.tar" twice:3
+        [ "$(n_layers)" -eq 4 ]
+        [ "$(image_id twice 1)" = "$(image_id twice 2)" ]
+        [ "$(ls "$STORE/images" | wc -l)" -eq 2 ]
+        after=$(du -s --bytes "$STORE/layers" | cut -f1)
+        # Only the plain tarball's layer is new.
+        [ "$after" -gt "$before" ]
+        [ -z "$(ls -A "$STORE/tmp")" ]
+}
+
+@test "hostile archives are refused and nothing outside the layer changes" {
+        start_supd
+        victim=$TEST_ROOT/victim
+        mkdir -p "$victim"
+        echo original > "$victim/target"
+        chmod 0644 "$victim/target"
+        python3 "$BATS_TEST_DIRNAME/../helpers/hostile-tar.py" "$TEST_ROOT/hostile" "$victim"
+        for c in dotdot absolute symlink-then-file symlink-relative-then-file symlink-then-hardlink hardlink-outside \
+                hardlink-dotdot dir-replaced-by-symlink whiteout-symlink-parent whiteout-malformed whiteout-dotdot \
+                whiteout-dot opaque-symlink-parent; do
+                run supctl image import "$TEST_ROOT/hostile/$c.tar" "hostile:$c"
+                echo "$c: $output"
+                [ "$status" -eq 1 ]
+                assert_contains "$output" "layer 1/1"
+        done
+        [ "$(n_layers)" -eq 0 ]
+        [ -z "$(ls -A "$STORE/tmp")" ]
+        [ "$(supctl image ls --json)" = "[]" ]
+        # These unpack, but stay inside their layer.
+        for c in metadata-through-symlink hardlink-to-symlink device-nodes trusted-xattr; do
+                supctl image import "$TEST_ROOT/hostile/$c.tar" "contained:$c"
+        done
+        [ "$(cat "$victim/target")" = original ]
+        [ "$(stat -c %a "$victim/target")" = 644 ]
+        [ "$(ls -A "$victim")" = target ]
+        # Device nodes are skipped; a trusted.overlay xattr never reaches the layer.
+        [ -z "$(find "$STORE/layers" -type b)" ]
+        [ -z "$(find "$STORE/layers" -type c)" ]
+        run python3 -c 'import os,sys; print(os.listxattr(sys.argv[1]))' "$(find "$STORE/layers" -name dir -type d)"
+        [[ "$output" != *trusted.overlay* ]]
+        assert_contains "$output" "user.ok"
+}
+
+@test "a corrupt or truncated archive names the bad layer and leaves the store unchanged" {
+        start_supd
+        mkdir -p "$TEST_ROOT/bad"
+        cp -r "$FIXTURES/oci" "$TEST_ROOT/bad/oci"
+        # Flip a byte in the biggest layer blob.
+        blob=$(ls -S "$TEST_ROOT/bad/oci/blobs/sha256/"* | head -1)
+        printf 'X' | dd of="$blob" bs=1 seek=20000 conv=notrunc 2>/dev/null
+        run supctl image import "$TEST_ROOT/bad/oci" bad:1
+        [ "$status" -eq 1 ]
+        assert_contains "$output" "layer 1/3"
+        head -c 1500000 "$FIXTURES/docker-archive.tar" > "$TEST_ROOT/bad/truncated.tar"
+        run supctl image import "$TEST_ROOT/bad/truncated.tar" bad:2
+        [ "$status" -eq 1 ]
+        [ "$(n_layers)" -eq 0 ]
+        [ -z "$(ls -A "$STORE/tmp")" ]
+        [ "$(supctl image ls --json)" = "[]" ]
+}
+
+@test "rm and prune free exactly the layers nothing uses" {
+        start_supd
+        supctl image import "$FIXTURES/docker-archive.tar" keep:1
+        supctl image import "$FIXTURES/oci" keep:2
+        supctl image import "$FIXTURES/rootfs.tar" other:1
+        [ "$(n_layers)" -eq 4 ]
+        # Another tag still uses the image: only the name goes.
+        supctl image rm keep:1
+        [ "$(n_layers)" -eq 4 ]
+        [ -z "$(image_id keep 1)" ]
+        supctl image rm keep:2
+        [ "$(n_layers)" -eq 1 ]
+        [ -n "$(image_id other 1)" ]
+        supctl image history other:1
+        run supctl image rm nosuch:1
+        [ "$status" -eq 4 ]
+        # A re-tag leaves the old image dangling; prune removes it and its layer, nothing else.
+        supctl image import "$FIXTURES/oci" other:1
+        [ "$(n_layers)" -eq 4 ]
+        run supctl image prune
+        [ "$status" -eq 0 ]
+        assert_contains "$output" "Deleted: sha256:"
+        [ "$(n_layers)" -eq 3 ]
+        [ -n "$(image_id other 1)" ]
+        run supctl image prune
+        assert_contains "$output" "Total reclaimed space: 0B"
+}
+
+@test "kill -9 of supd during an import leaves a clean store" {
+        start_supd
+        mkdir -p "$TEST_ROOT/big/rootfs"
+        for i in 1 2 3 4; do head -c 64M /dev/urandom > "$TEST_ROOT/big/rootfs/blob$i"; done
+        tar -C "$TEST_ROOT/big/rootfs" -cf "$TEST_ROOT/big/big.tar" .
+        rm -rf "$TEST_ROOT/big/rootfs"
+        supctl image import "$TEST_ROOT/big/big.tar" big:1 &
+        client=$!
+        wait_until 20 sh -c "find '$STORE/tmp' -name 'blob*' | grep -q ."
+        kill -KILL "$SUPD_PID"
+        wait "$SUPD_PID" 2>/dev/null || true
+        SUPD_PID=
+        wait "$client" || true
+        # The worker dies with its supd.
+        wait_until 10 sh -c "! pgrep -x supd-image"
+        [ "$(n_layers)" -eq 0 ]
+        [ ! -e "$STORE/tags.json" ] || [ "$(jq length "$STORE/tags.json")" -eq 0 ]
+        start_supd
+        [ -z "$(ls -A "$STORE/tmp")" ]
+        [ "$(supctl image ls --json)" = "[]" ]
+        supctl image import "$FIXTURES/rootfs.tar" after:1
+}
+
+start_registry() {
+        local port
+        # In the test's own network namespace, where supd runs: its loopback and nobody else's.
+        ip -n "$NETNS" link set lo up
+        port=$(ip netns exec "$NETNS" python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+        mkdir -p "$TEST_ROOT/registry"
+        # Our own config: loopback only, no auth, storage in the test dir (never the packaged one).
+        cat > "$TEST_ROOT/registry/config.yml" <<YML
+version: 0.1
+log:
+  level: error
+storage:
+  filesystem:
+    rootdirectory: $TEST_ROOT/registry/data
+  delete:
+    enabled: true
+http:
+  addr: 127.0.0.1:$port
+YML
+        ip netns exec "$NETNS" docker-registry serve "$TEST_ROOT/registry/config.yml" >"$TEST_ROOT/registry/log" 2>&1 &
+        REGISTRY_PID=$!
+        REGISTRY=127.0.0.1:$port
+        export REGISTRY REGISTRY_PID
+        wait_until 10 ip netns exec "$NETNS" python3 -c "import urllib.request; urllib.request.urlopen('http://$REGISTRY/v2/', timeout=1)"
+}
+
+push() { # push SRC DEST-REPO:TAG
+        ip netns exec "$NETNS" skopeo --policy "$FIXTURES/policy.json" copy -q --dest-tls-verify=false "$1" "docker://$REGISTRY/$2"
+}
+
+@test "pull from a local registry; layers already stored are not fetched again; a tampered blob is refused" {
+        start_supd
+        start_registry
+        push oci:"$FIXTURES/oci":test test/busybox:1
+        run supctl image pull "$REGISTRY/test/busybox:1"
+        echo "$output"
+        [ "$status" -eq 0 ]
+        [ -n "$(image_id "$REGISTRY/test/busybox" 1)" ]
+        [ "$(n_layers)" -eq 3 ]
+        supctl image history "$REGISTRY/test/busybox:1"
+        # The docker-archive is recompressed on push: same layers (by uncompressed digest), none new.
+        push docker-archive:"$FIXTURES/docker-archive.tar" test/other:2
+        supctl image pull "$REGISTRY/test/other:2"
+        [ "$(n_layers)" -eq 3 ]
+        # Tamper with the big layer blob in the registry's storage, then pull it afresh.
+        supctl image rm "$REGISTRY/test/busybox:1" "$REGISTRY/test/other:2"
+        [ "$(n_layers)" -eq 0 ]
+        n=0
+        for data in $(find "$TEST_ROOT/registry/data" -path '*/blobs/sha256/*/data' -size +100k); do
+                printf 'TAMPERED-BLOB-%s' "$n" | dd of="$data" bs=1 seek=5000 conv=notrunc 2>/dev/null
+                n=$((n + 1))
+                echo "tampered $data"
+        done
+        [ "$n" -ge 1 ]
+        run supctl image pull "$REGISTRY/test/busybox:1"
+        echo "$output"
+        [ "$status" -eq 1 ]
+        assert_contains "$output" "digest mismatch"
+        [ "$(n_layers)" -eq 0 ]
+        [ -z "$(ls -A "$STORE/tmp")" ]
+}
+
+@test "diff lists what a container added, changed and deleted" {
+        write_unit d <<UNIT
+[Container]
+Rootfs=$ROOTFS
+Exec=/bin/sh -c 'echo x > /new; rm /etc/group; echo more >> /etc/passwd; exec sleep 1000'
+UNIT
+        start_supd
+        supctl start d
+        wait_until 10 sh -c "'$SUPCTL' --root '$TEST_ROOT' diff d | grep -q 'D /etc/group'"
+        run supctl diff d
+        echo "$output"
+        assert_contains "$output" "A /new"
+        assert_contains "$output" "C /etc/passwd"
+        assert_contains "$output" "D /etc/group"
+        supctl stop d
+}
