@@ -10,6 +10,7 @@
 #include "basic/fileio.h"
 #include "basic/log.h"
 #include "basic/strv.h"
+#include "manager-exec.h"
 #include "manager-image.h"
 #include "manager.h"
 
@@ -561,7 +562,7 @@ static int on_connection(sd_event_source *s, int fd, uint32_t revents, void *use
         if ((r = sd_bus_set_server(bus, 1, id)) < 0 || (r = sd_bus_negotiate_fds(bus, true)) < 0 ||
             (r = sd_bus_set_sender(bus, "io.supd")) < 0 ||
             (r = sd_bus_add_object_vtable(bus, NULL, SUPD_BUS_PATH, SUPD_BUS_INTERFACE, manager_vtable, m)) < 0 ||
-            (r = manager_image_register(bus, m)) < 0 ||
+            (r = manager_image_register(bus, m)) < 0 || (r = manager_exec_register(bus, m)) < 0 ||
             (r = sd_bus_add_object_vtable(bus, NULL, "/org/freedesktop/DBus", "org.freedesktop.DBus", hello_vtable,
                                           m)) < 0 ||
             (r = sd_bus_add_match(bus, NULL,

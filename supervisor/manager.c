@@ -10,6 +10,7 @@
 #include "basic/fileio.h"
 #include "basic/log.h"
 #include "basic/strv.h"
+#include "manager-exec.h"
 #include "manager-image.h"
 #include "manager.h"
 
@@ -86,6 +87,7 @@ Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
         manager_bus_close(m);
+        manager_exec_done(m);
         for (size_t i = 0; i < m->n_units; i++)
                 unit_free(m->units[i]);
         free(m->units);
@@ -149,7 +151,7 @@ size_t manager_match_units(Manager *m, const char *name, Unit ***ret) {
         return n;
 }
 
-static int manager_add_unit(Manager *m, Unit *u) {
+int manager_add_unit(Manager *m, Unit *u) {
         Unit **l = realloc(m->units, (m->n_units + 1) * sizeof(Unit *));
         if (!l)
                 return -ENOMEM;
@@ -158,7 +160,7 @@ static int manager_add_unit(Manager *m, Unit *u) {
         return 0;
 }
 
-static void manager_remove_unit(Manager *m, Unit *u) {
+void manager_remove_unit(Manager *m, Unit *u) {
         for (size_t i = 0; i < m->n_units; i++)
                 if (m->units[i] == u) {
                         memmove(m->units + i, m->units + i + 1, (m->n_units - i - 1) * sizeof(Unit *));
@@ -387,6 +389,7 @@ static int on_gc(sd_event_source *s, void *userdata) {
 }
 
 void manager_unit_settled(Manager *m, Unit *u) {
+        manager_exec_unit_settled(m, u);
         /* Units are freed from a deferred source, never under the caller's feet. */
         if (u->not_found && !unit_is_active(u)) {
                 if (!m->gc_source && sd_event_add_defer(m->event, &m->gc_source, on_gc, m) >= 0) {
@@ -610,7 +613,7 @@ int manager_reload(Manager *m, ReloadAction **ret, size_t *ret_n) {
         /* Units whose file is gone (or that scaled away) are stopped and forgotten. */
         for (size_t i = 0; i < m->n_units;) {
                 Unit *u = m->units[i];
-                if (strv_contains(seen, u->name) || u->manual_instance) {
+                if (strv_contains(seen, u->name) || u->manual_instance || u->transient) {
                         i++;
                         continue;
                 }

@@ -37,6 +37,8 @@ typedef struct Manager {
         UnitDiagnostic *bad_names; /* unit files whose names are invalid */
         size_t n_bad_names;
 
+        struct ExecState *exec_state; /* manager-exec.c */
+
         bool exiting;
         sd_event_source *exit_source;
         sd_event_source *gc_source;
@@ -54,6 +56,9 @@ int manager_startup(Manager *m);
 int manager_run(Manager *m);
 
 Unit *manager_get_unit(Manager *m, const char *name);
+int manager_add_unit(Manager *m, Unit *u);
+/* Frees u at once: only for a unit nothing else holds (inactive, no waiters, not on the stack). */
+void manager_remove_unit(Manager *m, Unit *u);
 /* Units a name addresses: the unit itself, or all replicas "name@i" of a replicated unit. */
 size_t manager_match_units(Manager *m, const char *name, Unit ***ret);
 

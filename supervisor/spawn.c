@@ -14,14 +14,14 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 
 #include "basic/fileio.h"
 #include "basic/macro.h"
-#include "capability.h"
-#include "seccomp-policy.h"
 #include "spawn.h"
 #include "user-lookup.h"
+#include "workload.h"
 
 #ifndef CLONE_INTO_CGROUP
 #define CLONE_INTO_CGROUP 0x200000000ULL
@@ -54,22 +54,8 @@ static pid_t clone3_pidfd(uint64_t flags, int cgroup_fd, int *ret_pidfd) {
         return (pid_t) syscall(SYS_clone3, &args, sizeof(args));
 }
 
-/* Step 4, child side. Never returns. */
-_noreturn_ _printf_(3, 4) static void child_fail(int error, int exit_code, const char *fmt, ...) {
-        char buf[512];
-        va_list ap;
-        int n;
-
-        n = snprintf(buf, sizeof(buf), "%d ", error);
-        va_start(ap, fmt);
-        if (n > 0 && (size_t) n < sizeof(buf))
-                n += vsnprintf(buf + n, sizeof(buf) - (size_t) n, fmt, ap);
-        va_end(ap);
-        if (n > 0 && (size_t) n < sizeof(buf))
-                snprintf(buf + n, sizeof(buf) - (size_t) n, ": %s", strerror(error));
-        (void) !write(CHILD_FD_SYNC, buf, strlen(buf));
-        _exit(exit_code);
-}
+/* Step 4, child side. */
+#define child_fail(error, exit_code, ...) workload_fail(CHILD_FD_SYNC, error, exit_code, __VA_ARGS__)
 
 /* Moves the fds the child keeps to fixed numbers and closes every other one: the clone shares
  * nothing of supd's event loop, sockets or lock file with the container. */
@@ -77,7 +63,9 @@ static void rearrange_fds(const int *src, size_t n) {
         int tmp[_CHILD_FD_MAX];
 
         for (size_t i = 0; i < n; i++) {
-                tmp[i] = src[i] >= 0 ? fcntl(src[i], F_DUPFD_CLOEXEC, 64) : open("/dev/null", O_RDWR | O_CLOEXEC);
+                /* Everything above the target range first, so no dup3() below clobbers a source. */
+                int fd = src[i] >= 0 ? src[i] : open("/dev/null", O_RDWR | O_CLOEXEC);
+                tmp[i] = fd >= 0 ? fcntl(fd, F_DUPFD_CLOEXEC, 64) : -1;
                 if (tmp[i] < 0)
                         _exit(SPAWN_EXIT_SETUP);
         }
@@ -102,71 +90,18 @@ static int loopback_up(void) {
 
 /* The workload's last steps; on failure tells the parent why. Never returns. */
 _noreturn_ static void exec_workload(const SpawnParams *p) {
-        ContainerUser user = {};
-        _cleanup_free_ char *error = NULL;
-        sigset_t empty;
-        int r;
-
-        sigemptyset(&empty);
-        sigprocmask(SIG_SETMASK, &empty, NULL);
-        for (int s = 1; s < _NSIG; s++)
-                if (s != SIGKILL && s != SIGSTOP)
-                        (void) signal(s, SIG_DFL);
-
+        workload_reset_signals();
         if (dup2(CHILD_FD_STDIN, 0) < 0 || dup2(CHILD_FD_STDOUT, 1) < 0 || dup2(CHILD_FD_STDERR, 2) < 0)
                 child_fail(errno, SPAWN_EXIT_SETUP, "set up stdio of %s", p->name);
-        if (p->stdin_fd >= 0 && isatty(0)) {
+        if (isatty(0)) {
                 /* A terminal: the workload leads a session with it as controlling tty. */
                 (void) setsid();
                 (void) ioctl(0, TIOCSCTTY, 0);
         }
-
-        r = container_user_resolve(AT_FDCWD, p->user, p->group, &user, &error);
-        if (r < 0) {
-                if (error)
-                        child_fail(-r, SPAWN_EXIT_SETUP, "%s", error);
-                child_fail(-r, SPAWN_EXIT_SETUP, "look up user %s", p->user ?: "0");
-        }
-
-        /* Environment: what the unit says, plus HOME and USER from the image's passwd. */
-        clearenv();
-        for (char *const *e = p->envp; e && *e; e++)
-                (void) putenv(*e);
-        (void) setenv("HOME", user.home, 0);
-        if (user.name)
-                (void) setenv("USER", user.name, 0);
-
-        if (p->working_dir) {
-                if (chdir(p->working_dir) < 0)
-                        child_fail(errno, SPAWN_EXIT_SETUP, "chdir %s", p->working_dir);
-        } else if (chdir(user.home) < 0)
-                (void) chdir("/");
-
-        /* The seccomp filter goes on while we still hold CAP_SYS_ADMIN (so it needs no
-         * no_new_privs), and allows everything still to come: setgroups … execve. */
-        if (p->seccomp) {
-                r = seccomp_policy_install(p->seccomp);
-                if (r < 0)
-                        child_fail(-r, SPAWN_EXIT_SETUP, "load the seccomp filter of %s", p->name);
-        }
-        r = capability_drop_bounding(p->caps);
-        if (r < 0)
-                child_fail(-r, SPAWN_EXIT_SETUP, "drop capabilities of %s", p->name);
-        if (setgroups(user.n_groups, user.groups) < 0 || setresgid(user.gid, user.gid, user.gid) < 0 ||
-            setresuid(user.uid, user.uid, user.uid) < 0)
-                child_fail(errno, SPAWN_EXIT_SETUP, "set user %u:%u", (unsigned) user.uid, (unsigned) user.gid);
-        r = capability_apply(p->caps, user.uid);
-        if (r < 0)
-                child_fail(-r, SPAWN_EXIT_SETUP, "set capabilities of %s", p->name);
-        if (p->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-                child_fail(errno, SPAWN_EXIT_SETUP, "set no_new_privs for %s", p->name);
-
         /* fds 0-2 and the CLOEXEC sync socket are all the workload gets. */
         for (int fd = CHILD_FD_STATE; fd < _CHILD_FD_MAX; fd++)
                 (void) close(fd);
-
-        execvp(p->argv[0], p->argv);
-        child_fail(errno, errno == ENOENT ? SPAWN_EXIT_NOTFOUND : SPAWN_EXIT_NOEXEC, "exec %s", p->argv[0]);
+        workload_exec(&p->workload, CHILD_FD_SYNC);
 }
 
 static void write_exit_record(int code, int status) {
@@ -255,6 +190,42 @@ _noreturn_ static void run_init(const SpawnParams *p) {
         }
 }
 
+/* Step 3b: a pty from the container's own devpts (so the workload sees /dev/pts/N inside), its
+ * slave as the workload's stdio, its master sent to the parent over the sync socket. */
+static void setup_pty(void) {
+        _cleanup_close_ int master = -EBADF, slave = -EBADF;
+        char path[64], tag = 'P';
+        int n, unlock = 0;
+        struct iovec iov = { .iov_base = &tag, .iov_len = 1 };
+        union {
+                struct cmsghdr h;
+                char buf[CMSG_SPACE(sizeof(int))];
+        } control = {};
+        struct msghdr mh = {
+                .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &control, .msg_controllen = sizeof(control)
+        };
+        struct cmsghdr *c;
+
+        master = open("/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+        if (master < 0 || ioctl(master, TIOCSPTLCK, &unlock) < 0 || ioctl(master, TIOCGPTN, &n) < 0)
+                child_fail(errno, SPAWN_EXIT_SETUP, "allocate a pty%s", "");
+        snprintf(path, sizeof(path), "/dev/pts/%d", n);
+        slave = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC);
+        if (slave < 0)
+                child_fail(errno, SPAWN_EXIT_SETUP, "open %s", path);
+        for (int fd = CHILD_FD_STDIN; fd <= CHILD_FD_STDERR; fd++)
+                if (dup3(slave, fd, O_CLOEXEC) < 0)
+                        child_fail(errno, SPAWN_EXIT_SETUP, "set up %s as stdio", path);
+
+        c = CMSG_FIRSTHDR(&mh);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(c), &master, sizeof(int));
+        if (sendmsg(CHILD_FD_SYNC, &mh, MSG_NOSIGNAL) < 0)
+                child_fail(errno, SPAWN_EXIT_SETUP, "pass the pty master%s", "");
+}
+
 _noreturn_ static void child_main(const SpawnParams *p, int sync_fd) {
         const int fds[] = { sync_fd, p->state_dir_fd, p->stdin_fd, p->stdout_fd, p->stderr_fd };
         char what[256] = "set up the container";
@@ -282,6 +253,8 @@ _noreturn_ static void child_main(const SpawnParams *p, int sync_fd) {
                 child_fail(-r, SPAWN_EXIT_SETUP, "%s", what);
         if (p->hostname && sethostname(p->hostname, strlen(p->hostname)) < 0)
                 child_fail(errno, SPAWN_EXIT_SETUP, "sethostname %s", p->hostname);
+        if (p->want_pty)
+                setup_pty();
 
         if (p->run_init)
                 run_init(p);
@@ -289,8 +262,8 @@ _noreturn_ static void child_main(const SpawnParams *p, int sync_fd) {
         exec_workload(p);
 }
 
-int spawn_container(const SpawnParams *p, pid_t *ret_pid, int *ret_pidfd, char **ret_error) {
-        _cleanup_close_ int parent_fd = -EBADF, child_fd = -EBADF;
+int spawn_container(const SpawnParams *p, pid_t *ret_pid, int *ret_pidfd, int *ret_pty_master, char **ret_error) {
+        _cleanup_close_ int parent_fd = -EBADF, child_fd = -EBADF, pty_master = -EBADF;
         uint64_t flags = CLONE_NEWPID;
         int pidfd = -EBADF, sv[2], r;
         char buf[600];
@@ -345,9 +318,29 @@ int spawn_container(const SpawnParams *p, pid_t *ret_pid, int *ret_pidfd, char *
                 }
                 if (r == 0)
                         continue;
-                k = read(parent_fd, buf, sizeof(buf) - 1);
-                if (k < 0 && errno == EINTR)
-                        continue;
+                {
+                        union {
+                                struct cmsghdr h;
+                                char buf[CMSG_SPACE(sizeof(int))];
+                        } control = {};
+                        struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) - 1 };
+                        struct msghdr mh = { .msg_iov = &iov,
+                                             .msg_iovlen = 1,
+                                             .msg_control = &control,
+                                             .msg_controllen = sizeof(control) };
+                        struct cmsghdr *c;
+
+                        k = recvmsg(parent_fd, &mh, MSG_CMSG_CLOEXEC);
+                        if (k < 0 && errno == EINTR)
+                                continue;
+                        c = k > 0 ? CMSG_FIRSTHDR(&mh) : NULL;
+                        if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+                                /* Step 3b: the pty master; keep waiting for the exec. */
+                                safe_close(pty_master);
+                                memcpy(&pty_master, CMSG_DATA(c), sizeof(int));
+                                continue;
+                        }
+                }
                 if (k > 0)
                         n = (size_t) k;
                 break;
@@ -356,6 +349,8 @@ int spawn_container(const SpawnParams *p, pid_t *ret_pid, int *ret_pidfd, char *
         *ret_pid = pid;
         *ret_pidfd = pidfd;
         *ret_error = NULL;
+        if (ret_pty_master)
+                *ret_pty_master = TAKE_FD(pty_master);
         if (n > 0) {
                 char *msg;
                 buf[n] = 0;

@@ -7,6 +7,7 @@
 
 #include "basic/time-util.h"
 #include "rootfs.h"
+#include "workload.h"
 
 struct sock_fprog;
 
@@ -16,17 +17,11 @@ typedef struct SpawnParams {
         const char *name; /* instance name, for messages */
         RootfsConfig rootfs;
         const char *hostname;
-        char *const *argv;
-        char *const *envp;
-        const char *working_dir; /* inside the container; NULL for the user's home or "/" */
-        const char *user;        /* User=/Group= as written: names resolve in the container */
-        const char *group;
-        uint64_t caps;
-        bool no_new_privs;
-        const struct sock_fprog *seccomp; /* installed before the uid change, NULL for none */
-        bool run_init;                    /* our PID 1 in front of the workload */
-        bool private_network;             /* a new network namespace with only lo (up) */
-        int cgroup_fd;                    /* cgroup2 directory for CLONE_INTO_CGROUP, or -1 */
+        WorkloadParams workload;
+        bool want_pty;        /* allocate a pty in the container: the workload's stdio, the master to the parent */
+        bool run_init;        /* our PID 1 in front of the workload */
+        bool private_network; /* a new network namespace with only lo (up) */
+        int cgroup_fd;        /* cgroup2 directory for CLONE_INTO_CGROUP, or -1 */
         /* Runs in the parent between clone and the child's setup (cgroup v1 attach, later the
          * network); a failure kills the child. */
         int (*prepare)(pid_t pid, void *userdata);
@@ -47,8 +42,9 @@ typedef struct SpawnParams {
  * waits until the workload has been exec'd or the child reported why it could not be. Returns 0
  * with the pid and a pidfd of the container's PID 1 (the child must be reaped by the caller even
  * when it failed; *ret_error then holds one line such as "exec /app: No such file or
- * directory"), or a negative errno when no child exists. */
-int spawn_container(const SpawnParams *p, pid_t *ret_pid, int *ret_pidfd, char **ret_error);
+ * directory"), or a negative errno when no child exists. With want_pty, *ret_pty_master is the
+ * master of the workload's terminal (or -EBADF if the child failed before making it). */
+int spawn_container(const SpawnParams *p, pid_t *ret_pid, int *ret_pidfd, int *ret_pty_master, char **ret_error);
 
 /* The "exit" record our init leaves in the state dir: how the workload ended. */
 int spawn_read_exit_record(int state_dir_fd, int *ret_code, int *ret_status);

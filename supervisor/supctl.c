@@ -16,6 +16,7 @@
 #include "basic/strv.h"
 #include "basic/time-util.h"
 #include "manager.h"
+#include "supctl-exec.h"
 #include "supctl-image.h"
 #include "unit-settings.h"
 
@@ -657,6 +658,9 @@ static void help(void) {
                "  reset-failed [NAME...]       Clear the failed state and the start limit\n"
                "  inspect NAME...              Everything known about units, as JSON\n"
                "  verify [--json] FILE...      Check unit files without a daemon\n"
+               "  exec [-i] [-t] NAME CMD...   Run a command in a running container\n"
+               "  run [-t] [-i] [--rm] [--name N] IMAGE|--rootfs DIR [CMD...]\n"
+               "                               Run a transient container in the foreground\n"
                "  image import FILE|DIR [NAME[:TAG]]  Import a rootfs tarball, docker save archive,\n"
                "                               oci-archive or OCI layout directory\n"
                "  image pull REFERENCE         Pull an image from an OCI registry\n"
@@ -735,6 +739,7 @@ int main(int argc, char *argv[]) {
                 { "list", 0, 0 },     { "status", 0, -1 }, { "start", 1, -1 }, { "stop", 1, -1 },
                 { "restart", 1, -1 }, { "kill", 1, -1 },   { "reload", 0, 0 }, { "reset-failed", 0, -1 },
                 { "inspect", 1, -1 }, { "verify", 1, -1 }, { "image", 1, -1 }, { "diff", 1, 1 },
+                { "exec", 2, -1 },    { "run", 1, -1 },
         };
         _cleanup_(sd_bus_close_unrefp) sd_bus *bus = NULL;
         const char *verb;
@@ -742,9 +747,27 @@ int main(int argc, char *argv[]) {
         int r, nargs;
         bool found = false;
 
-        r = parse_argv(argc, argv);
-        if (r <= 0)
-                return r < 0 ? EXIT_FAIL : EXIT_OK;
+        /* exec and run pass everything after the container name on: our options end at the verb. */
+        {
+                int v = 1;
+                while (v < argc && argv[v][0] == '-') {
+                        const char *a = argv[v];
+                        v += (streq(a, "--root") || streq(a, "-s") || streq(a, "--signal") || streq(a, "-n") ||
+                              streq(a, "--lines"))
+                                     ? 2
+                                     : 1;
+                }
+                if (v < argc && (streq(argv[v], "exec") || streq(argv[v], "run"))) {
+                        r = parse_argv(v, argv);
+                        if (r <= 0)
+                                return r < 0 ? EXIT_FAIL : EXIT_OK;
+                        optind = v;
+                } else {
+                        r = parse_argv(argc, argv);
+                        if (r <= 0)
+                                return r < 0 ? EXIT_FAIL : EXIT_OK;
+                }
+        }
         if (optind >= argc) {
                 log_error("supctl: missing command; see supctl --help.");
                 return EXIT_FAIL;
@@ -771,6 +794,10 @@ int main(int argc, char *argv[]) {
         if (connect_bus(&bus) < 0)
                 return EXIT_FAIL;
 
+        if (streq(verb, "exec"))
+                return supctl_exec(bus, nargs, args);
+        if (streq(verb, "run"))
+                return supctl_run(bus, nargs, args);
         if (streq(verb, "image"))
                 return supctl_image(bus, nargs, args, arg_json);
         if (streq(verb, "diff"))

@@ -86,6 +86,8 @@ Unit *unit_new(Manager *m, const char *name, const char *load_name, const char *
                 return NULL;
         u->manager = m;
         u->pidfd = -EBADF;
+        u->run_stdio[0] = u->run_stdio[1] = u->run_stdio[2] = -EBADF;
+        u->run_pty_master = -EBADF;
         u->state_dir_fd = -EBADF;
         u->name = strdup(name);
         u->load_name = strdup(load_name);
@@ -119,7 +121,15 @@ int unit_add_waiter(Unit *u, Job *j) {
         return 0;
 }
 
+static void unit_free_plan(Unit *u) {
+        if (u->plan) {
+                container_plan_done(u->plan);
+                u->plan = mfree(u->plan);
+        }
+}
+
 static void unit_release_process(Unit *u) {
+        unit_free_plan(u);
         u->child_source = sd_event_source_disable_unref(u->child_source);
         u->pidfd = safe_close(u->pidfd);
         u->pid = 0;
@@ -137,6 +147,9 @@ Unit *unit_free(Unit *u) {
         safe_close(u->state_dir_fd);
         unit_file_free(u->file);
         unit_file_free(u->bad);
+        for (size_t i = 0; i < 3; i++)
+                safe_close(u->run_stdio[i]);
+        safe_close(u->run_pty_master);
         free(u->last_error);
         free(u->name);
         free(u->load_name);
@@ -576,6 +589,15 @@ int unit_start(Unit *u, bool manual, char **ret_error) {
         u->sigkill_sent = false;
         u->result = UNIT_RESULT_SUCCESS;
 
+        if (u->transient) {
+                /* supctl run: the caller's terminal or fds instead of the log. */
+                plan.params.want_pty = u->run_tty;
+                if (!u->run_tty) {
+                        plan.params.stdin_fd = u->run_stdio[0];
+                        plan.params.stdout_fd = u->run_stdio[1];
+                        plan.params.stderr_fd = u->run_stdio[2];
+                }
+        }
         if (u->cgroup) {
                 plan.params.cgroup_fd = cgroup_clone_fd(u->cgroup);
                 if (plan.params.cgroup_fd < 0)
@@ -585,7 +607,7 @@ int unit_start(Unit *u, bool manual, char **ret_error) {
                         plan.params.prepare_userdata = u->cgroup;
                 }
         }
-        r = spawn_container(&plan.params, &u->pid, &u->pidfd, &error);
+        r = spawn_container(&plan.params, &u->pid, &u->pidfd, u->transient ? &u->run_pty_master : NULL, &error);
         if (r < 0) {
                 if (asprintf(ret_error, "spawn: %s", strerror(-r)) < 0)
                         return -ENOMEM;
@@ -610,6 +632,9 @@ int unit_start(Unit *u, bool manual, char **ret_error) {
         u->hash = unit_settings_hash(s);
         free(u->last_error);
         u->last_error = NULL;
+        u->plan = newdup(ContainerPlan, &plan, 1);
+        if (u->plan)
+                plan = (ContainerPlan){ .log_fd = -EBADF };
 
         if (error) {
                 /* The container could not run its command: one line for the log and status; the

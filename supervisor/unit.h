@@ -62,6 +62,12 @@ typedef struct Unit {
 
         pid_t pid;
         int pidfd;
+        struct ContainerPlan *plan; /* what the running process was started with (supctl exec uses it) */
+        bool transient;             /* made by supctl run, not by a unit file */
+        bool remove_after;          /* supctl run --rm: forget it and its state once it is down */
+        int run_stdio[3];           /* supctl run without -t: the caller's fds */
+        bool run_tty;               /* supctl run -t */
+        int run_pty_master;         /* the master of that pty, until handed to the caller */
         Cgroup *cgroup;             /* from the first start until the unit is inactive or failed */
         CgroupLimits cgroup_limits; /* what it was created with */
         uint64_t oom_baseline;      /* oom_kills when the current run started */

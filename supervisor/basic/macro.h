@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,6 +92,22 @@ static inline int negative_errno(void) {
         })
 
 #define new0(t, n) ((t *) calloc((n) ?: 1, sizeof(t)))
+#define newdup(t, p, n) ((t *) memdup_multiply(p, sizeof(t), n))
+
+static inline void *memdup_multiply(const void *p, size_t size, size_t n) {
+        void *r;
+        if (n > 0 && size > SIZE_MAX / n)
+                return NULL;
+        r = malloc(size * n ?: 1);
+        if (r)
+                memcpy(r, p, size * n);
+        return r;
+}
+
+static inline void *mfree(void *p) {
+        free(p);
+        return NULL;
+}
 
 /* Free *p and replace it, returning the new value. */
 static inline char *free_and_replace_str(char **p, char *v) {

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "cgroup.h"
+#include "workload.h"
+
+/* supctl exec: a command run inside a running container, with the container's own user,
+ * capabilities, seccomp filter and environment. A helper process (non-dumpable before it joins
+ * anything, so nothing in the container can reach supd through it) joins the container's cgroup
+ * and every namespace of its PID 1, forks the command into the PID namespace, and exits with the
+ * command's status (128+N for a signal), which supd waits for. */
+typedef struct ExecParams {
+        WorkloadParams workload;
+        int ns_pidfd;   /* the container's PID 1 */
+        Cgroup *cgroup; /* the container's cgroup, or NULL */
+        int stdio[3];   /* the caller's fds; ignored with tty */
+        bool tty;       /* a pty from the container's devpts; its master comes back */
+} ExecParams;
+
+/* Sets the helper's pid and pidfd (reap it; its exit status is the command's) and, with tty, the
+ * pty master. Returns 0 once the command runs; when it could not be started, the errno of that
+ * failure with *ret_error holding one line (the helper then exits 125-127, and the pid is still
+ * set); a negative errno with *ret_pid 0 when no helper exists. */
+int exec_spawn(const ExecParams *p, pid_t *ret_pid, int *ret_pidfd, int *ret_pty_master, char **ret_error);

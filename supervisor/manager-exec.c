@@ -1,0 +1,431 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/wait.h>
+#include <systemd/sd-id128.h>
+
+#include "basic/fileio.h"
+#include "basic/log.h"
+#include "basic/strv.h"
+#include "container.h"
+#include "exec.h"
+#include "manager-exec.h"
+#include "manager.h"
+
+/* One supctl exec: the helper process, and the Wait call that wants its status. */
+typedef struct ExecSession {
+        Manager *manager;
+        uint32_t id;
+        pid_t pid;
+        int pidfd;
+        sd_event_source *source;
+        bool exited;
+        int status;
+        sd_bus_message *waiter;
+} ExecSession;
+
+/* A WaitUnit call: answered when the unit is down. */
+typedef struct UnitWait {
+        char *unit;
+        sd_bus_message *call;
+} UnitWait;
+
+typedef struct ExecState {
+        ExecSession **sessions;
+        size_t n_sessions;
+        uint32_t next_id;
+        UnitWait *waits;
+        size_t n_waits;
+} ExecState;
+
+/* The manager owns one ExecState; kept here so manager.h need not know the details. */
+static ExecState *state_of(Manager *m) {
+        if (!m->exec_state)
+                m->exec_state = new0(ExecState, 1);
+        return m->exec_state;
+}
+
+static void session_free(ExecSession *s) {
+        if (!s)
+                return;
+        s->source = sd_event_source_disable_unref(s->source);
+        safe_close(s->pidfd);
+        sd_bus_message_unref(s->waiter);
+        free(s);
+}
+
+static void session_remove(Manager *m, ExecSession *s) {
+        ExecState *st = state_of(m);
+        for (size_t i = 0; st && i < st->n_sessions; i++)
+                if (st->sessions[i] == s) {
+                        st->sessions[i] = st->sessions[--st->n_sessions];
+                        break;
+                }
+        session_free(s);
+}
+
+void manager_exec_done(Manager *m) {
+        ExecState *st = m->exec_state;
+        if (!st)
+                return;
+        for (size_t i = 0; i < st->n_sessions; i++)
+                session_free(st->sessions[i]);
+        for (size_t i = 0; i < st->n_waits; i++) {
+                free(st->waits[i].unit);
+                sd_bus_message_unref(st->waits[i].call);
+        }
+        free(st->sessions);
+        free(st->waits);
+        m->exec_state = mfree(st);
+}
+
+static int on_session_exit(sd_event_source *src, const siginfo_t *si, void *userdata) {
+        ExecSession *s = userdata;
+
+        s->exited = true;
+        s->status = si->si_code == CLD_EXITED ? si->si_status : 128 + si->si_status;
+        s->source = sd_event_source_disable_unref(s->source);
+        s->pidfd = safe_close(s->pidfd);
+        if (s->waiter) {
+                (void) sd_bus_reply_method_return(s->waiter, "i", (int32_t) s->status);
+                session_remove(s->manager, s);
+        }
+        return 0;
+}
+
+static Unit *running_unit(Manager *m, const char *name, sd_bus_error *error) {
+        Unit *u = manager_get_unit(m, name);
+        if (!u) {
+                sd_bus_error_setf(error, "io.supd.Error.NoSuchUnit", "Unit %s not found.", name);
+                return NULL;
+        }
+        if (u->state != UNIT_RUNNING || !u->plan || u->pidfd < 0) {
+                sd_bus_error_setf(error, "io.supd.Error.NotRunning", "Unit %s is not running.", name);
+                return NULL;
+        }
+        return u;
+}
+
+static int start_exec(sd_bus_message *msg, Manager *m, bool tty, sd_bus_error *error) {
+        _cleanup_strv_free_ char **argv = NULL;
+        _cleanup_free_ char *err = NULL;
+        _cleanup_close_ int master = -EBADF;
+        ExecState *st = state_of(m);
+        const char *name;
+        int fds[3] = { -EBADF, -EBADF, -EBADF }, exec_errno, r;
+        ExecParams p;
+        ExecSession *s;
+        Unit *u;
+
+        r = manager_bus_check_access(msg, error);
+        if (r < 0)
+                return r;
+        if (!st)
+                return -ENOMEM;
+        r = sd_bus_message_read(msg, "s", &name);
+        if (r >= 0)
+                r = sd_bus_message_read_strv(msg, &argv);
+        if (r >= 0 && !tty)
+                r = sd_bus_message_read(msg, "hhh", &fds[0], &fds[1], &fds[2]);
+        if (r < 0)
+                return r;
+        if (strv_length(argv) == 0)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "No command given.");
+        u = running_unit(m, name, error);
+        if (!u)
+                return -ESRCH;
+
+        /* The same user, capabilities, seccomp filter and environment as the container's command. */
+        p = (ExecParams){
+                .workload = u->plan->params.workload,
+                .ns_pidfd = u->pidfd,
+                .cgroup = u->cgroup,
+                .stdio = { fds[0], fds[1], fds[2] },
+                .tty = tty,
+        };
+        p.workload.argv = argv;
+
+        s = new0(ExecSession, 1);
+        if (!s)
+                return -ENOMEM;
+        s->manager = m;
+        s->pidfd = -EBADF;
+        r = exec_spawn(&p, &s->pid, &s->pidfd, tty ? &master : NULL, &err);
+        if (r < 0 && s->pid <= 0) {
+                session_free(s);
+                return sd_bus_error_set_errnof(error, r, "Cannot start the command in %s: %s", name, strerror(-r));
+        }
+        exec_errno = r;
+        r = sd_event_add_child_pidfd(m->event, &s->source, s->pidfd, WEXITED, on_session_exit, s);
+        if (r < 0) {
+                (void) kill(s->pid, SIGKILL);
+                (void) waitpid(s->pid, NULL, 0);
+                session_free(s);
+                return r;
+        }
+        (void) sd_event_source_set_description(s->source, "exec-session");
+        {
+                ExecSession **l = realloc(st->sessions, (st->n_sessions + 1) * sizeof(ExecSession *));
+                if (!l) {
+                        session_free(s);
+                        return -ENOMEM;
+                }
+                st->sessions = l;
+                l[st->n_sessions++] = s;
+        }
+        s->id = ++st->next_id;
+        if (err) {
+                /* The helper exits 125-127 on its own; the error says why, its name which. */
+                (void) sd_bus_error_setf(
+                        error, exec_errno == -ENOENT ? "io.supd.Error.CommandNotFound" : "io.supd.Error.ExecFailed",
+                        "%s", err);
+                return -ENOEXEC;
+        }
+        log_info("%s: exec session %u: %s", name, s->id, argv[0]);
+        if (tty)
+                return sd_bus_reply_method_return(msg, "uh", s->id, master);
+        return sd_bus_reply_method_return(msg, "u", s->id);
+}
+
+static int method_exec(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        return start_exec(msg, userdata, false, error);
+}
+
+static int method_exec_tty(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        return start_exec(msg, userdata, true, error);
+}
+
+static int method_wait(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        ExecState *st = state_of(m);
+        uint32_t id;
+        int r;
+
+        r = manager_bus_check_access(msg, error);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(msg, "u", &id);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; st && i < st->n_sessions; i++) {
+                ExecSession *s = st->sessions[i];
+                if (s->id != id)
+                        continue;
+                if (s->exited) {
+                        int status = s->status;
+                        session_remove(m, s);
+                        return sd_bus_reply_method_return(msg, "i", (int32_t) status);
+                }
+                if (s->waiter)
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Session %u is already waited for.",
+                                                 id);
+                s->waiter = sd_bus_message_ref(msg);
+                return 1;
+        }
+        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "No exec session %u.", id);
+}
+
+/* The workload's status as a shell reports it. */
+static int unit_exit_status(const Unit *u) {
+        if (!u->have_exit)
+                return u->state == UNIT_FAILED ? 125 : 0;
+        return u->exit_code == CLD_EXITED ? u->exit_status : 128 + u->exit_status;
+}
+
+static void remove_transient_state(Manager *m, Unit *u) {
+        _cleanup_free_ char *c = NULL, *i = NULL, *l = NULL;
+
+        if (asprintf(&c, "%s/containers/%s", m->state_dir, u->name) >= 0)
+                (void) rm_rf_at(AT_FDCWD, c);
+        if (asprintf(&i, "%s/instances/%s", m->run_dir, u->name) >= 0)
+                (void) rm_rf_at(AT_FDCWD, i);
+        if (asprintf(&l, "%s/%s.log", m->log_dir, u->name) >= 0)
+                (void) unlink(l);
+        /* The unit goes with the next garbage collection. */
+        u->not_found = true;
+}
+
+void manager_exec_unit_settled(Manager *m, Unit *u) {
+        ExecState *st = m->exec_state;
+
+        if (u->state != UNIT_INACTIVE && u->state != UNIT_FAILED)
+                return;
+        for (size_t i = 0; st && i < st->n_waits;) {
+                if (!streq(st->waits[i].unit, u->name)) {
+                        i++;
+                        continue;
+                }
+                (void) sd_bus_reply_method_return(st->waits[i].call, "i", (int32_t) unit_exit_status(u));
+                sd_bus_message_unref(st->waits[i].call);
+                free(st->waits[i].unit);
+                st->waits[i] = st->waits[--st->n_waits];
+        }
+        if (u->transient && u->remove_after)
+                remove_transient_state(m, u);
+}
+
+static int method_wait_unit(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        ExecState *st = state_of(m);
+        const char *name;
+        UnitWait *w;
+        Unit *u;
+        int r;
+
+        r = manager_bus_check_access(msg, error);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(msg, "s", &name);
+        if (r < 0)
+                return r;
+        u = manager_get_unit(m, name);
+        if (!u)
+                return sd_bus_error_setf(error, "io.supd.Error.NoSuchUnit", "Unit %s not found.", name);
+        if (!st)
+                return -ENOMEM;
+        if (!unit_is_active(u)) {
+                r = sd_bus_reply_method_return(msg, "i", (int32_t) unit_exit_status(u));
+                if (u->transient && u->remove_after) {
+                        remove_transient_state(m, u);
+                        manager_unit_settled(m, u); /* schedules the removal */
+                }
+                return r;
+        }
+        w = realloc(st->waits, (st->n_waits + 1) * sizeof(UnitWait));
+        if (!w)
+                return -ENOMEM;
+        st->waits = w;
+        w[st->n_waits] = (UnitWait){ .unit = strdup(name), .call = sd_bus_message_ref(msg) };
+        if (!w[st->n_waits].unit) {
+                sd_bus_message_unref(msg);
+                return -ENOMEM;
+        }
+        st->n_waits++;
+        return 1;
+}
+
+/* supctl run: a transient unit made from the call, attached to the caller's terminal or fds. */
+static int method_run(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        _cleanup_strv_free_ char **argv = NULL;
+        _cleanup_free_ char *generated = NULL, *err = NULL;
+        _cleanup_(unit_file_freep) UnitFile *f = NULL;
+        const char *name, *image, *rootfs;
+        int tty, rm, fds[3], r;
+        Unit *u;
+
+        r = manager_bus_check_access(msg, error);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(msg, "sss", &name, &image, &rootfs);
+        if (r >= 0)
+                r = sd_bus_message_read_strv(msg, &argv);
+        if (r >= 0)
+                r = sd_bus_message_read(msg, "bbhhh", &tty, &rm, &fds[0], &fds[1], &fds[2]);
+        if (r < 0)
+                return r;
+        if (isempty(image) == isempty(rootfs))
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                         "Give either an image or a root directory.");
+        if (!isempty(rootfs) && rootfs[0] != '/')
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "The root directory must be absolute.");
+        if (isempty(name)) {
+                sd_id128_t id;
+                char s[SD_ID128_STRING_MAX];
+                (void) sd_id128_randomize(&id);
+                if (asprintf(&generated, "run-%.12s", sd_id128_to_string(id, s)) < 0)
+                        return -ENOMEM;
+                name = generated;
+        }
+        if (!unit_name_is_valid(name) || strchr(name, '@'))
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid container name '%s'.", name);
+        u = manager_get_unit(m, name);
+        if (u && (!u->transient || unit_is_active(u) || u->n_waiters > 0))
+                return sd_bus_error_setf(error, "io.supd.Error.Exists", "A unit named %s exists already.", name);
+        if (u) /* an old, stopped transient one: replaced */
+                manager_remove_unit(m, u);
+
+        f = new0(UnitFile, 1);
+        if (!f)
+                return -ENOMEM;
+        unit_settings_init(&f->settings);
+        f->name = strdup(name);
+        f->path = strdup("(transient)");
+        f->settings.image = isempty(image) ? NULL : strdup(image);
+        f->settings.rootfs = isempty(rootfs) ? NULL : strdup(rootfs);
+        f->settings.exec = strv_length(argv) > 0 ? TAKE_PTR(argv) : NULL;
+        if (!f->name || !f->path || (!isempty(image) && !f->settings.image) ||
+            (!isempty(rootfs) && !f->settings.rootfs))
+                return -ENOMEM;
+        /* No restarts and no start limit: it runs once, in the caller's foreground. */
+        f->settings.start_limit_burst = 0;
+
+        u = unit_new(m, name, name, NULL);
+        if (!u)
+                return -ENOMEM;
+        u->file = TAKE_PTR(f);
+        u->transient = true;
+        u->remove_after = rm;
+        u->run_tty = tty;
+        for (size_t i = 0; i < 3 && !tty; i++) {
+                u->run_stdio[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 3);
+                if (u->run_stdio[i] < 0) {
+                        unit_free(u);
+                        return negative_errno();
+                }
+        }
+        r = manager_add_unit(m, u);
+        if (r < 0) {
+                unit_free(u);
+                return r;
+        }
+
+        r = manager_start_unit(m, u, true, &err);
+        /* The caller's fds belong to the process now. */
+        for (size_t i = 0; i < 3; i++)
+                u->run_stdio[i] = safe_close(u->run_stdio[i]);
+        if (r < 0 && r != -ENOEXEC) {
+                u->not_found = true;
+                return sd_bus_error_setf(error, "io.supd.Error.StartFailed", "Cannot run %s: %s", name,
+                                         err ?: strerror(-r));
+        }
+        if (r == -ENOEXEC)
+                /* The command could not be exec'd; WaitUnit reports its 125-127. */
+                log_warning("%s: %s", name, strna(err));
+        log_info("%s: transient container started (%s).", name, isempty(image) ? rootfs : image);
+        if (u->run_pty_master >= 0) {
+                _cleanup_close_ int master = TAKE_FD(u->run_pty_master);
+                return sd_bus_reply_method_return(msg, "sh", name, master);
+        }
+        {
+                _cleanup_close_ int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+                if (null < 0)
+                        return negative_errno();
+                return sd_bus_reply_method_return(msg, "sh", name, null);
+        }
+}
+
+static const sd_bus_vtable container_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_METHOD_WITH_NAMES("Exec", "sashhh",
+                                 SD_BUS_PARAM(unit) SD_BUS_PARAM(argv) SD_BUS_PARAM(stdin) SD_BUS_PARAM(stdout)
+                                         SD_BUS_PARAM(stderr),
+                                 "u", SD_BUS_PARAM(session), method_exec, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("ExecTTY", "sas", SD_BUS_PARAM(unit) SD_BUS_PARAM(argv), "uh",
+                                 SD_BUS_PARAM(session) SD_BUS_PARAM(pty), method_exec_tty, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("Wait", "u", SD_BUS_PARAM(session), "i", SD_BUS_PARAM(status), method_wait,
+                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("Run", "sssasbbhhh",
+                                 SD_BUS_PARAM(name) SD_BUS_PARAM(image) SD_BUS_PARAM(rootfs) SD_BUS_PARAM(argv)
+                                         SD_BUS_PARAM(tty) SD_BUS_PARAM(remove) SD_BUS_PARAM(stdin)
+                                                 SD_BUS_PARAM(stdout) SD_BUS_PARAM(stderr),
+                                 "sh", SD_BUS_PARAM(unit) SD_BUS_PARAM(pty), method_run, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("WaitUnit", "s", SD_BUS_PARAM(unit), "i", SD_BUS_PARAM(status), method_wait_unit,
+                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_VTABLE_END,
+};
+
+int manager_exec_register(sd_bus *bus, Manager *m) {
+        return sd_bus_add_object_vtable(bus, NULL, SUPD_BUS_PATH, SUPD_CONTAINER_INTERFACE, container_vtable, m);
+}

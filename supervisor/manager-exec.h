@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <systemd/sd-bus.h>
+
+typedef struct Manager Manager;
+typedef struct Unit Unit;
+
+#define SUPD_CONTAINER_INTERFACE "io.supd.Container1"
+
+/* io.supd.Container1 at /io/supd: Exec, ExecTTY, Wait (supctl exec) and Run, WaitUnit (supctl
+ * run) on one control connection. */
+int manager_exec_register(sd_bus *bus, Manager *m);
+
+/* A unit went inactive or failed: answer WaitUnit calls, clean up after supctl run --rm. */
+void manager_exec_unit_settled(Manager *m, Unit *u);
+
+/* Frees the exec sessions (at exit). */
+void manager_exec_done(Manager *m);
