@@ -185,8 +185,12 @@ static int scan_archive(Source *src, Format *ret_format, char **ret_error) {
         bool manifest = false, index = false;
         int r;
 
-        if (!a)
-                return -ENOMEM;
+        if (!a) {
+                /* libarchive found no tar (compressed or not) in it. */
+                if (asprintf(ret_error, "not a tar archive, docker save or oci-archive") < 0)
+                        return -ENOMEM;
+                return -EBADMSG;
+        }
         for (;;) {
                 _cleanup_free_ char *name = NULL;
                 Member *m;

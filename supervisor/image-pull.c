@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <arpa/inet.h>
 #include <curl/curl.h>
 #include <fcntl.h>
 #include <json-c/json.h>
@@ -59,10 +60,47 @@ int image_ref_parse_remote(const char *ref, char **ret_registry, char **ret_repo
         return 0;
 }
 
+/* "localhost", "127.0.0.1", "[::1]", each with an optional ":port", exactly: a name that merely
+ * starts like one ("localhost.example.com", "127.evil.com") is not loopback. */
+static bool host_is_loopback(const char *hostport) {
+        _cleanup_free_ char *host = NULL;
+        const char *end;
+        struct in_addr a4;
+
+        if (hostport[0] == '[') {
+                end = strchr(hostport, ']');
+                if (!end || (end[1] && end[1] != ':'))
+                        return false;
+                return (size_t) (end - hostport) == 4 && strneq(hostport, "[::1", 4);
+        }
+        end = strchrnul(hostport, ':');
+        if (*end == ':' && !end[1])
+                return false;
+        host = strndup(hostport, (size_t) (end - hostport));
+        if (!host)
+                return false;
+        if (streq(host, "localhost"))
+                return true;
+        return inet_pton(AF_INET, host, &a4) == 1 && (ntohl(a4.s_addr) >> 24) == 127;
+}
+
 bool image_registry_plain_http(const char *registry, char *const *insecure) {
-        if (strneq(registry, "127.", 4) || strneq(registry, "localhost", 9) || strneq(registry, "[::1]", 5))
+        if (host_is_loopback(registry))
                 return true;
         return strv_contains(insecure, registry);
+}
+
+/* "http://HOST[:PORT]/…" with a loopback HOST. */
+static bool realm_is_loopback_http(const char *realm) {
+        _cleanup_free_ char *hostport = NULL;
+        const char *p, *slash;
+
+        if (!strneq(realm, "http://", 7))
+                return false;
+        p = realm + 7;
+        slash = strchrnul(p, '/');
+        hostport = strndup(p, (size_t) (slash - p));
+        return hostport && host_is_loopback(hostport);
 }
 
 typedef struct Http {
@@ -227,8 +265,7 @@ static int http_authenticate(Http *h) {
         }
         if (!realm)
                 return pull_fail(h, -EACCES, "registry sent a Bearer challenge without a realm");
-        if (!strneq(realm, "https://", 8) && !strneq(realm, "http://127.", 11) &&
-            !strneq(realm, "http://localhost", 16))
+        if (!strneq(realm, "https://", 8) && !realm_is_loopback_http(realm))
                 return pull_fail(h, -EACCES, "refusing token realm %s over plain HTTP", realm);
         if (asprintf(&scope, "repository:%s:pull", h->repository) < 0)
                 return -ENOMEM;
