@@ -19,6 +19,7 @@
 
 #include "basic/fileio.h"
 #include "basic/macro.h"
+#include "handshake.h"
 #include "spawn.h"
 #include "user-lookup.h"
 #include "workload.h"
@@ -56,25 +57,6 @@ static pid_t clone3_pidfd(uint64_t flags, int cgroup_fd, int *ret_pidfd) {
 
 /* Step 4, child side. */
 #define child_fail(error, exit_code, ...) workload_fail(CHILD_FD_SYNC, error, exit_code, __VA_ARGS__)
-
-/* Moves the fds the child keeps to fixed numbers and closes every other one: the clone shares
- * nothing of supd's event loop, sockets or lock file with the container. */
-static void rearrange_fds(const int *src, size_t n) {
-        int tmp[_CHILD_FD_MAX];
-
-        for (size_t i = 0; i < n; i++) {
-                /* Everything above the target range first, so no dup3() below clobbers a source. */
-                int fd = src[i] >= 0 ? src[i] : open("/dev/null", O_RDWR | O_CLOEXEC);
-                tmp[i] = fd >= 0 ? fcntl(fd, F_DUPFD_CLOEXEC, 64) : -1;
-                if (tmp[i] < 0)
-                        _exit(SPAWN_EXIT_SETUP);
-        }
-        for (size_t i = 0; i < n; i++)
-                if (dup3(tmp[i], CHILD_FD_SYNC + (int) i, O_CLOEXEC) < 0)
-                        _exit(SPAWN_EXIT_SETUP);
-        if (syscall(SYS_close_range, CHILD_FD_SYNC + (int) n, ~0U, 0) < 0)
-                _exit(SPAWN_EXIT_SETUP);
-}
 
 static int loopback_up(void) {
         struct ifreq ifr = { .ifr_name = "lo" };
@@ -194,49 +176,29 @@ _noreturn_ static void run_init(const SpawnParams *p) {
  * slave as the workload's stdio, its master sent to the parent over the sync socket. */
 static void setup_pty(void) {
         _cleanup_close_ int master = -EBADF, slave = -EBADF;
-        char path[64], tag = 'P';
-        int n, unlock = 0;
-        struct iovec iov = { .iov_base = &tag, .iov_len = 1 };
-        union {
-                struct cmsghdr h;
-                char buf[CMSG_SPACE(sizeof(int))];
-        } control = {};
-        struct msghdr mh = {
-                .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &control, .msg_controllen = sizeof(control)
-        };
-        struct cmsghdr *c;
+        char path[64];
+        int r;
 
-        master = open("/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
-        if (master < 0 || ioctl(master, TIOCSPTLCK, &unlock) < 0 || ioctl(master, TIOCGPTN, &n) < 0)
-                child_fail(errno, SPAWN_EXIT_SETUP, "allocate a pty%s", "");
-        snprintf(path, sizeof(path), "/dev/pts/%d", n);
-        slave = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC);
-        if (slave < 0)
-                child_fail(errno, SPAWN_EXIT_SETUP, "open %s", path);
+        r = handshake_open_pty(&master, &slave, path, sizeof(path));
+        if (r < 0)
+                child_fail(-r, SPAWN_EXIT_SETUP, "allocate a pty%s", "");
         for (int fd = CHILD_FD_STDIN; fd <= CHILD_FD_STDERR; fd++)
                 if (dup3(slave, fd, O_CLOEXEC) < 0)
                         child_fail(errno, SPAWN_EXIT_SETUP, "set up %s as stdio", path);
-
-        c = CMSG_FIRSTHDR(&mh);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(c), &master, sizeof(int));
-        if (sendmsg(CHILD_FD_SYNC, &mh, MSG_NOSIGNAL) < 0)
-                child_fail(errno, SPAWN_EXIT_SETUP, "pass the pty master%s", "");
+        r = handshake_send_fd(CHILD_FD_SYNC, master);
+        if (r < 0)
+                child_fail(-r, SPAWN_EXIT_SETUP, "pass the pty master%s", "");
 }
 
 _noreturn_ static void child_main(const SpawnParams *p, int sync_fd) {
         const int fds[] = { sync_fd, p->state_dir_fd, p->stdin_fd, p->stdout_fd, p->stderr_fd };
         char what[256] = "set up the container";
-        char go;
         int r;
 
-        rearrange_fds(fds, ELEMENTSOF(fds));
+        handshake_rearrange_fds(fds, ELEMENTSOF(fds), CHILD_FD_SYNC);
 
         /* Step 3. */
-        if (read(CHILD_FD_SYNC, &go, 1) != 1)
-                _exit(SPAWN_EXIT_SETUP);
+        handshake_wait_go(CHILD_FD_SYNC);
 
         /* Now in the container's cgroups everywhere: that becomes the root of its cgroup view.
          * The other namespaces are made here too rather than by clone3() in supd: creating a
@@ -266,10 +228,8 @@ int spawn_container(const SpawnParams *p, pid_t *ret_pid, int *ret_pidfd, int *r
         _cleanup_close_ int parent_fd = -EBADF, child_fd = -EBADF, pty_master = -EBADF;
         uint64_t flags = CLONE_NEWPID;
         int pidfd = -EBADF, sv[2], r;
-        char buf[600];
-        size_t n = 0;
+        char what[300];
         pid_t pid;
-        usec_t deadline;
 
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
                 return negative_errno();
@@ -287,76 +247,20 @@ int spawn_container(const SpawnParams *p, pid_t *ret_pid, int *ret_pidfd, int *r
         child_fd = safe_close(child_fd);
 
         /* Step 2. */
-        r = p->prepare ? p->prepare(pid, p->prepare_userdata) : 0;
-        if (r < 0 || write(parent_fd, "g", 1) != 1) {
-                if (r >= 0)
-                        r = negative_errno();
-                (void) syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
-                (void) waitpid(pid, NULL, 0);
+        r = handshake_go(parent_fd, pid, pidfd, p->prepare ? p->prepare(pid, p->prepare_userdata) : 0);
+        if (r < 0) {
                 safe_close(pidfd);
                 return r;
         }
 
-        /* Step 5, bounded so a child stuck in setup cannot wedge the event loop. */
-        deadline = now_usec(CLOCK_MONOTONIC) + (p->setup_timeout ?: 30 * USEC_PER_SEC);
-        for (;;) {
-                struct pollfd pfd = { .fd = parent_fd, .events = POLLIN };
-                usec_t now = now_usec(CLOCK_MONOTONIC);
-                ssize_t k;
-
-                if (now >= deadline) {
-                        (void) syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
-                        snprintf(buf, sizeof(buf), "%d setup of %s timed out", ETIMEDOUT, p->name);
-                        n = strlen(buf);
-                        break;
-                }
-                r = poll(&pfd, 1, (int) ((deadline - now + 999) / 1000));
-                if (r < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        break;
-                }
-                if (r == 0)
-                        continue;
-                {
-                        union {
-                                struct cmsghdr h;
-                                char buf[CMSG_SPACE(sizeof(int))];
-                        } control = {};
-                        struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) - 1 };
-                        struct msghdr mh = { .msg_iov = &iov,
-                                             .msg_iovlen = 1,
-                                             .msg_control = &control,
-                                             .msg_controllen = sizeof(control) };
-                        struct cmsghdr *c;
-
-                        k = recvmsg(parent_fd, &mh, MSG_CMSG_CLOEXEC);
-                        if (k < 0 && errno == EINTR)
-                                continue;
-                        c = k > 0 ? CMSG_FIRSTHDR(&mh) : NULL;
-                        if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-                                /* Step 3b: the pty master; keep waiting for the exec. */
-                                safe_close(pty_master);
-                                memcpy(&pty_master, CMSG_DATA(c), sizeof(int));
-                                continue;
-                        }
-                }
-                if (k > 0)
-                        n = (size_t) k;
-                break;
-        }
-
+        /* Step 5. */
+        snprintf(what, sizeof(what), "setup of %s", p->name);
+        (void) handshake_wait_exec(parent_fd, pidfd, p->setup_timeout ?: 30 * USEC_PER_SEC, what, &pty_master,
+                                   ret_error);
         *ret_pid = pid;
         *ret_pidfd = pidfd;
-        *ret_error = NULL;
         if (ret_pty_master)
                 *ret_pty_master = TAKE_FD(pty_master);
-        if (n > 0) {
-                char *msg;
-                buf[n] = 0;
-                msg = strchr(buf, ' ');
-                *ret_error = strdup(msg ? msg + 1 : buf);
-        }
         return 0;
 }
 
