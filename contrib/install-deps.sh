@@ -20,5 +20,20 @@ done
 if [ ${#missing[@]} -gt 0 ]; then
         echo "install-deps.sh: installing ${missing[*]}" >&2
         apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+        # The tests run their own docker-registry on 127.0.0.1. Debian's package would start its
+        # service listening on every interface: keep package scripts from starting any service
+        # during this install (policy-rc.d, exit 101), and leave that one disabled.
+        policy_rc=
+        if [ ! -e /usr/sbin/policy-rc.d ]; then
+                printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+                chmod 755 /usr/sbin/policy-rc.d
+                policy_rc=/usr/sbin/policy-rc.d
+        fi
+        rc=0
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || rc=$?
+        [ -z "$policy_rc" ] || rm -f "$policy_rc"
+        [ "$rc" -eq 0 ] || exit "$rc"
+        if [[ " ${missing[*]} " == *" docker-registry "* ]] && [ -d /run/systemd/system ]; then
+                systemctl disable --now docker-registry.service >/dev/null 2>&1 || true
+        fi
 fi
