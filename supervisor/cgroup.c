@@ -823,6 +823,23 @@ bool cgroup_needs_attach(const Cgroup *c) {
         return c->root->layout != CGROUP_LAYOUT_UNIFIED;
 }
 
+/* Called in the (still single-threaded) child: a thread moving itself ("0" to tasks) skips the
+ * global cgroup_threadgroup_rwsem and so its RCU grace period (kernel >= 6.0). */
+int cgroup_attach_self(Cgroup *c, bool skip_v2) {
+        for (size_t i = 0; i < c->root->n_h; i++) {
+                int r;
+                if (c->root->h[i].v2) {
+                        if (skip_v2)
+                                continue;
+                        r = cg_write(c->fd[i], "cgroup.procs", "0");
+                } else
+                        r = cg_write(c->fd[i], "tasks", "0");
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 int cgroup_attach(Cgroup *c, pid_t pid) {
         char buf[32];
 

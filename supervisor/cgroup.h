@@ -160,6 +160,11 @@ bool cgroup_needs_attach(const Cgroup *c);
 /* Moves pid (its whole thread group) into the cgroup in every hierarchy. Idempotent: hierarchies
  * it is already in (through CLONE_INTO_CGROUP) are written again harmlessly. */
 int cgroup_attach(Cgroup *c, pid_t pid);
+/* The same for the calling process, which must be single-threaded (a freshly cloned child): it
+ * writes "0" to "tasks" in the v1 hierarchies, which moving oneself makes cheap (no global
+ * threadgroup lock and its RCU grace period, 10-20 ms per write otherwise). skip_v2: already in
+ * the cgroup2 one through CLONE_INTO_CGROUP. */
+int cgroup_attach_self(Cgroup *c, bool skip_v2);
 
 /* Host path of the container cgroup in a hierarchy: "unified" (the cgroup2 one, on every layout
  * that has it), or a v1 controller's: "memory", "pids", "cpu", "cpuacct", "freezer" (co-mounted

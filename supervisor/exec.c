@@ -29,6 +29,7 @@ enum {
         EXEC_FD_STDOUT,
         EXEC_FD_STDERR,
         EXEC_FD_NS,
+        EXEC_FD_ROOT,
         _EXEC_FD_MAX,
 };
 
@@ -65,17 +66,34 @@ _noreturn_ static void exec_command(const ExecParams *p) {
 }
 
 _noreturn_ static void helper_main(const ExecParams *p, int sync_fd) {
-        const int src[] = { sync_fd, p->stdio[0], p->stdio[1], p->stdio[2], p->ns_pidfd };
-        int st;
+        char root_path[64];
+        int root_fd, st, r;
         pid_t pid;
+
+        /* The container's root directory, taken now: setns() alone does not move our root and
+         * working directory into it on every kernel (6.1 leaves both), so we chroot there. */
+        snprintf(root_path, sizeof(root_path), "/proc/%d/root", (int) p->ns_pid);
+        root_fd = open(root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        const int src[] = { sync_fd, p->stdio[0], p->stdio[1], p->stdio[2], p->ns_pidfd, root_fd };
 
         /* Before anything of the container can see us. */
         (void) prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+        /* Moving ourselves into the v1 hierarchies is cheap, the parent writing our PID is not;
+         * done while the cgroup's fds are still open, reported once the sync socket is in place. */
+        r = p->cgroup && (cgroup_clone_fd(p->cgroup) < 0 || cgroup_needs_attach(p->cgroup))
+                    ? cgroup_attach_self(p->cgroup, cgroup_clone_fd(p->cgroup) >= 0)
+                    : 0;
         handshake_rearrange_fds(src, ELEMENTSOF(src), EXEC_FD_SYNC);
+        if (r < 0)
+                exec_fail(-r, SPAWN_EXIT_SETUP, "join the container's cgroup%s", "");
         handshake_wait_go(EXEC_FD_SYNC);
         if (setns(EXEC_FD_NS,
                   CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWCGROUP) < 0)
                 exec_fail(errno, SPAWN_EXIT_SETUP, "join the container's namespaces%s", "");
+        if (root_fd < 0)
+                exec_fail(ENOENT, SPAWN_EXIT_SETUP, "open %s", root_path);
+        if (fchdir(EXEC_FD_ROOT) < 0 || chroot(".") < 0 || chdir("/") < 0)
+                exec_fail(errno, SPAWN_EXIT_SETUP, "enter the container's root%s", "");
 
         pid = fork();
         if (pid < 0)
@@ -114,8 +132,7 @@ int exec_spawn(const ExecParams *p, pid_t *ret_pid, int *ret_pidfd, int *ret_pty
                 helper_main(p, child_fd);
         child_fd = safe_close(child_fd);
 
-        r = p->cgroup && (cgroup_fd < 0 || cgroup_needs_attach(p->cgroup)) ? cgroup_attach(p->cgroup, pid) : 0;
-        r = handshake_go(parent_fd, pid, pidfd, r);
+        r = handshake_go(parent_fd, pid, pidfd, 0);
         if (r < 0) {
                 safe_close(pidfd);
                 return r;

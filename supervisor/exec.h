@@ -15,6 +15,7 @@
 typedef struct ExecParams {
         WorkloadParams workload;
         int ns_pidfd;   /* the container's PID 1 */
+        pid_t ns_pid;   /* the same, for /proc/PID/root */
         Cgroup *cgroup; /* the container's cgroup, or NULL */
         int stdio[3];   /* the caller's fds; ignored with tty */
         bool tty;       /* a pty from the container's devpts; its master comes back */

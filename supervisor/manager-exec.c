@@ -140,6 +140,7 @@ static int start_exec(sd_bus_message *msg, Manager *m, bool tty, sd_bus_error *e
         p = (ExecParams){
                 .workload = u->plan->params.workload,
                 .ns_pidfd = u->pidfd,
+                .ns_pid = u->pid,
                 .cgroup = u->cgroup,
                 .stdio = { fds[0], fds[1], fds[2] },
                 .tty = tty,

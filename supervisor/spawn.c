@@ -41,6 +41,8 @@ enum {
 /* The handshake over a SOCK_SEQPACKET pair, numbered as both ends refer to it:
  *   1. parent: clone3() into a new PID namespace (and the container's cgroup2 directory)
  *   2. parent: prepare() (cgroup v1 attach, …), then sends one byte "go"
+ *  2b. child:  child_prepare(): moving ourselves into the v1 hierarchies is far cheaper than the
+ *              parent writing our PID (no global threadgroup lock, no RCU grace period)
  *   3. child:  waits for "go" (EOF means the parent gave up: exit), then sets up the container
  *   4. child:  on failure sends one line "ERRNO what: strerror" and exits 125/126/127
  *   5. parent: EOF without a line means every holder of the child's end has exec'd: success */
@@ -93,7 +95,9 @@ static void write_exit_record(int code, int status) {
                  : code == CLD_DUMPED ? "dumped"
                                       : "killed",
                  status);
-        (void) write_file_atomic(CHILD_FD_STATE, "exit", buf, strlen(buf), 0644);
+        /* Atomic (rename), not durable: the record lives in /run, and a host that loses power
+         * loses the container with it. An fsync here would sit on every restart's path. */
+        (void) write_file_replace(CHILD_FD_STATE, "exit", buf, strlen(buf), 0644);
 }
 
 /* Overwrites the argv area in place (its bounds are fields 48 and 49 of /proc/self/stat), the way
@@ -195,7 +199,13 @@ _noreturn_ static void child_main(const SpawnParams *p, int sync_fd) {
         char what[256] = "set up the container";
         int r;
 
+        /* Step 2b: join the rest of our cgroups ourselves, before we allocate anything, and while
+         * the cgroup's directory fds are still open (the rearrangement closes them); a failure is
+         * reported once the sync socket is in place. */
+        r = p->child_prepare ? p->child_prepare(p->prepare_userdata) : 0;
         handshake_rearrange_fds(fds, ELEMENTSOF(fds), CHILD_FD_SYNC);
+        if (r < 0)
+                child_fail(-r, SPAWN_EXIT_SETUP, "join the cgroup of %s", p->name);
 
         /* Step 3. */
         handshake_wait_go(CHILD_FD_SYNC);

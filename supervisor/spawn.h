@@ -26,6 +26,8 @@ typedef struct SpawnParams {
          * network); a failure kills the child. */
         int (*prepare)(pid_t pid, void *userdata);
         void *prepare_userdata;
+        /* Runs first thing in the child, with prepare_userdata (joins the cgroup v1 hierarchies). */
+        int (*child_prepare)(void *userdata);
         int stdin_fd; /* -1: /dev/null */
         int stdout_fd;
         int stderr_fd;

@@ -286,8 +286,11 @@ static void unit_enter_dead(Unit *u, UnitResult result, bool allow_restart) {
                                 u->restart_step = 0;
                         delay = restart_delay(s->restart_sec, s->restart_steps, s->restart_max_delay,
                                               u->restart_step + 1);
-                        r = sd_event_add_time_relative(u->manager->event, &u->timer_source, CLOCK_MONOTONIC, delay, 0,
-                                                       on_restart_timer, u);
+                        /* RestartSec=0 restarts at once. Otherwise the timer may fire up to 250 ms
+                         * late, sd-event's default accuracy and what systemd uses for the same timer:
+                         * coalescing wake-ups is what keeps a crash loop cheap. */
+                        r = sd_event_add_time_relative(u->manager->event, &u->timer_source, CLOCK_MONOTONIC, delay,
+                                                       delay == 0 ? 1 : 0, on_restart_timer, u);
                         if (r >= 0) {
                                 (void) sd_event_source_set_description(u->timer_source, "unit-restart");
                                 char buf[FORMAT_TIMESPAN_MAX];
@@ -467,8 +470,12 @@ static int unit_find_image(Unit *u, const UnitSettings *s, Image **ret, char **r
         return r;
 }
 
-static int unit_attach_cgroup(pid_t pid, void *userdata) {
-        return cgroup_attach(userdata, pid);
+static int unit_attach_self_v1(void *userdata) {
+        return cgroup_attach_self(userdata, true);
+}
+
+static int unit_attach_self_all(void *userdata) {
+        return cgroup_attach_self(userdata, false);
 }
 
 /* One cgroup per run, with the unit's limits; none when the host gave supd no cgroups. */
@@ -602,8 +609,10 @@ int unit_start(Unit *u, bool manual, char **ret_error) {
                 plan.params.cgroup_fd = cgroup_clone_fd(u->cgroup);
                 if (plan.params.cgroup_fd < 0)
                         plan.params.cgroup_fd = -EBADF;
+                /* The child joins what CLONE_INTO_CGROUP did not cover itself (see cgroup_attach_self()). */
                 if (plan.params.cgroup_fd < 0 || cgroup_needs_attach(u->cgroup)) {
-                        plan.params.prepare = unit_attach_cgroup;
+                        plan.params.child_prepare =
+                                plan.params.cgroup_fd >= 0 ? unit_attach_self_v1 : unit_attach_self_all;
                         plan.params.prepare_userdata = u->cgroup;
                 }
         }
@@ -692,8 +701,8 @@ int unit_stop(Unit *u) {
         timeout = s ? unit_settings_stop_timeout(s) : 10 * USEC_PER_SEC;
         if (timeout != USEC_INFINITY) {
                 u->timer_source = sd_event_source_disable_unref(u->timer_source);
-                r = sd_event_add_time_relative(u->manager->event, &u->timer_source, CLOCK_MONOTONIC, timeout, 0,
-                                               on_stop_timeout, u);
+                r = sd_event_add_time_relative(u->manager->event, &u->timer_source, CLOCK_MONOTONIC, timeout,
+                                               USEC_PER_MSEC, on_stop_timeout, u);
                 if (r < 0)
                         return r;
                 (void) sd_event_source_set_description(u->timer_source, "unit-stop-timeout");

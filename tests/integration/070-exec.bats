@@ -26,6 +26,9 @@ teardown() { teardown_supd; }
 @test "exec returns the command's status and joins every namespace, the cgroup, user, caps and env" {
         run supctl exec web sh -c 'exit 7'
         [ "$status" -eq 7 ]
+        # The container's root, not the host's (setns alone does not move it on every kernel).
+        run supctl exec web sh -c 'test -x /bin/probe && test ! -e /usr/lib/os-release && echo container-root'
+        [ "$output" = container-root ]
         run supctl exec web sh -c 'id; echo G=$GREETING; hostname; grep CapEff /proc/self/status; cat /proc/self/cgroup | tail -1; ps -o pid,comm | grep -c sleep; probe fds'
         [ "$status" -eq 0 ]
         assert_contains "$output" "uid=33(www-data)"
