@@ -718,6 +718,7 @@ int import_layer(int scratch_fd, size_t index, size_t n_layers, LayerReadFn read
         if (r < 0)
                 return r;
         memcpy(ret_diff_hex, res.diff_hex, DIGEST_HEX_LEN + 1);
+        budget->skipped_devices += res.skipped_devices;
         *ret_scratch_name = TAKE_PTR(name);
         return 0;
 }
@@ -874,7 +875,8 @@ static int import_rootfs(Import *im, const char *path, const struct stat *st) {
 }
 
 int image_import(ImageStore *s, const char *path, const char *name, const ImportLimits *limits,
-                 ImageProgressFn progress, void *userdata, char **ret_id, char **ret_error) {
+                 ImageProgressFn progress, void *userdata, char **ret_id, unsigned *ret_skipped_devices,
+                 char **ret_error) {
         _cleanup_(import_done) Import im = {
                 .store = s,
                 .src.fd = -EBADF,
@@ -958,6 +960,8 @@ int image_import(ImageStore *s, const char *path, const char *name, const Import
                 goto fail;
         }
         import_progress_report(&im.progress, true);
+        if (ret_skipped_devices)
+                *ret_skipped_devices = im.budget.skipped_devices;
         return 0;
 
 fail:

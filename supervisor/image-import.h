@@ -13,9 +13,11 @@ typedef void (*ImageProgressFn)(void *userdata, uint64_t done, uint64_t total, u
  * manifest.json wins when both are there), an oci-archive or an OCI image layout directory.
  * name ("NAME[:TAG]") tags the image; NULL keeps the archive's own tags. Layers already stored are
  * not unpacked again. On failure the store is unchanged and *ret_error says what was wrong (which
- * layer, which entry). */
+ * layer, which entry). *ret_skipped_devices (may be NULL) counts the device nodes that were left
+ * out: the caller warns about them. */
 int image_import(ImageStore *s, const char *path, const char *name, const ImportLimits *limits,
-                 ImageProgressFn progress, void *userdata, char **ret_id, char **ret_error);
+                 ImageProgressFn progress, void *userdata, char **ret_id, unsigned *ret_skipped_devices,
+                 char **ret_error);
 
 /* The machine's OCI architecture name ("amd64", "arm64", …). */
 const char *image_host_arch(void);

@@ -39,6 +39,7 @@ typedef struct LayerBudget {
         ImportLimits limits;
         uint64_t bytes;
         uint64_t entries;
+        unsigned skipped_devices; /* device nodes left out, over all layers */
 } LayerBudget;
 
 typedef enum LayerUnpackFlags {

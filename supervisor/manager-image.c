@@ -125,9 +125,19 @@ static int worker_run(JobKind kind, WorkerArgs *a, char **ret_result, char **ret
         if (r < 0)
                 return r;
         switch (kind) {
-        case JOB_IMPORT:
-                return image_import(s, a->path, a->name, NULL, worker_progress, &a->progress_fd, ret_result,
-                                    ret_error);
+        case JOB_IMPORT: {
+                unsigned skipped = 0;
+                r = image_import(s, a->path, a->name, NULL, worker_progress, &a->progress_fd, ret_result, &skipped,
+                                 ret_error);
+                if (r >= 0 && skipped > 0) {
+                        /* Containers get a fixed /dev; an image's device nodes would be a way around it. */
+                        log_warning("Import of %s: skipped %u device node(s).", a->path, skipped);
+                        if (a->progress_fd >= 0)
+                                (void) !dprintf(a->progress_fd, "warning: skipped %u device node(s) in the archive\n",
+                                                skipped);
+                }
+                return r;
+        }
         case JOB_PULL: {
                 ImagePullOptions o = { .insecure = insecure_registries };
                 return image_pull(s, a->path, &o, worker_progress, &a->progress_fd, ret_result, ret_error);

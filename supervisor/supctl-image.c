@@ -87,6 +87,14 @@ typedef struct Progress {
 
 static void progress_draw(Progress *p, const char *l) {
         uint64_t done, total;
+
+        if (strneq(l, "warning: ", 9)) {
+                if (p->drawn)
+                        fputc('\n', stderr);
+                p->drawn = false;
+                fprintf(stderr, "supctl: %s\n", l);
+                return;
+        }
         unsigned ld, lt;
         char a[32], b[32], bar[41];
         struct winsize ws = {};
@@ -147,16 +155,11 @@ static int call_with_progress(sd_bus *bus, const char *method, const char *arg1,
         Progress p = { .tty = isatty(STDERR_FILENO) };
         int r, pipefd[2];
 
-        if (p.tty) {
-                if (pipe2(pipefd, O_CLOEXEC | O_NONBLOCK) < 0)
-                        return log_error_errno(errno, "supctl: pipe: %m"), 1;
-                rfd = pipefd[0];
-                wfd = pipefd[1];
-        } else {
-                wfd = open("/dev/null", O_WRONLY | O_CLOEXEC);
-                if (wfd < 0)
-                        return log_error_errno(errno, "supctl: /dev/null: %m"), 1;
-        }
+        /* Always a pipe: warnings come this way too; the bar is drawn only on a terminal. */
+        if (pipe2(pipefd, O_CLOEXEC | O_NONBLOCK) < 0)
+                return log_error_errno(errno, "supctl: pipe: %m"), 1;
+        rfd = pipefd[0];
+        wfd = pipefd[1];
         r = sd_bus_message_new_method_call(bus, &m, "io.supd", SUPD_BUS_PATH, SUPD_IMAGE_INTERFACE, method);
         if (r >= 0)
                 r = arg2 ? sd_bus_message_append(m, "ssh", arg1, arg2, wfd)
@@ -184,6 +187,8 @@ static int call_with_progress(sd_bus *bus, const char *method, const char *arg1,
                                 rfd = safe_close(rfd);
                 }
         }
+        if (rfd >= 0)
+                progress_feed(&p, rfd); /* what the worker wrote just before it exited */
         if (p.drawn)
                 fputs("\r\033[K", stderr);
         if (a.r < 0) {

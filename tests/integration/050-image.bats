@@ -96,6 +96,24 @@ UNIT
         assert_contains "$output" "used by a running container"
 }
 
+@test "device nodes are skipped with a warning" {
+        start_supd
+        python3 - "$TEST_ROOT/dev.tar" <<'PY'
+import io, sys, tarfile
+with tarfile.open(sys.argv[1], "w") as t:
+    d = tarfile.TarInfo("evil-null"); d.type = tarfile.CHRTYPE; d.devmajor = 1; d.devminor = 3; d.mode = 0o666
+    t.addfile(d)
+    f = tarfile.TarInfo("hello"); f.size = 3
+    t.addfile(f, io.BytesIO(b"hi\n"))
+PY
+        run supctl image import "$TEST_ROOT/dev.tar" dev:1
+        [ "$status" -eq 0 ]
+        assert_contains "$output" "warning: skipped 1 device node(s)"
+        grep -q "skipped 1 device node" "$TEST_ROOT/supd.log"
+        [ -z "$(find "$STORE/layers" -name evil-null)" ]
+        [ -n "$(find "$STORE/layers" -name hello)" ]
+}
+
 @test "whiteouts and opaque directories are applied when the layers are stacked" {
         start_supd
         supctl image import "$FIXTURES/oci-archive.tar" wh:1
