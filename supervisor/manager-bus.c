@@ -295,14 +295,10 @@ static int resolve_units(Manager *m, const char *name, Unit ***ret, sd_bus_error
                 return -ENOMEM;
         u->file = TAKE_PTR(f);
         u->manual_instance = true;
-        {
-                Unit **l = realloc(m->units, (m->n_units + 1) * sizeof(Unit *));
-                if (!l) {
-                        unit_free(u);
-                        return -ENOMEM;
-                }
-                l[m->n_units++] = u;
-                m->units = l;
+        r = manager_add_unit(m, u);
+        if (r < 0) {
+                unit_free(u);
+                return r;
         }
         *ret = new0(Unit *, 1);
         if (!*ret)
@@ -311,17 +307,24 @@ static int resolve_units(Manager *m, const char *name, Unit ***ret, sd_bus_error
         return 1;
 }
 
-static int method_start(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        Manager *m = userdata;
-        _cleanup_free_ Unit **units = NULL;
+/* The common start of StartUnit and RestartUnit: access, the name, the units it means. */
+static int read_units(sd_bus_message *msg, Manager *m, Unit ***ret, sd_bus_error *error) {
         const char *name;
-        int n, r;
+        int r;
 
         CHECK_ACCESS(msg, error);
         r = sd_bus_message_read(msg, "s", &name);
         if (r < 0)
                 return r;
-        n = resolve_units(m, name, &units, error);
+        return resolve_units(m, name, ret, error);
+}
+
+static int method_start(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        _cleanup_free_ Unit **units = NULL;
+        int n, r;
+
+        n = read_units(msg, m, &units, error);
         if (n < 0)
                 return n;
         for (int i = 0; i < n; i++) {
@@ -375,14 +378,9 @@ static int method_stop(sd_bus_message *msg, void *userdata, sd_bus_error *error)
 static int method_restart(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
         _cleanup_free_ Unit **units = NULL;
-        const char *name;
         int n, r;
 
-        CHECK_ACCESS(msg, error);
-        r = sd_bus_message_read(msg, "s", &name);
-        if (r < 0)
-                return r;
-        n = resolve_units(m, name, &units, error);
+        n = read_units(msg, m, &units, error);
         if (n < 0)
                 return n;
         for (int i = 0; i < n; i++) {
