@@ -307,6 +307,8 @@ static int resolve_units(Manager *m, const char *name, Unit ***ret, sd_bus_error
         return 1;
 }
 
+static int wait_for_units(sd_bus_message *msg, Unit **units, int n);
+
 /* The common start of StartUnit and RestartUnit: access, the name, the units it means. */
 static int read_units(sd_bus_message *msg, Manager *m, Unit ***ret, sd_bus_error *error) {
         const char *name;
@@ -339,7 +341,8 @@ static int method_start(sd_bus_message *msg, void *userdata, sd_bus_error *error
                         return sd_bus_error_setf(error, "io.supd.Error.StartFailed", "Failed to start %s: %s",
                                                  units[i]->name, err ?: strerror(-r));
         }
-        return sd_bus_reply_method_return(msg, NULL);
+        /* Like systemctl start: the answer comes once the unit runs (an image pull may be under way). */
+        return wait_for_units(msg, units, n);
 }
 
 /* Replies once every unit in the list has settled. */
@@ -348,7 +351,8 @@ static int wait_for_units(sd_bus_message *msg, Unit **units, int n) {
         if (!job)
                 return -ENOMEM;
         for (int i = 0; i < n; i++)
-                if (units[i]->state == UNIT_STOPPING || units[i]->stop_queued || units[i]->start_after_stop) {
+                if (units[i]->state == UNIT_STOPPING || units[i]->stop_queued || units[i]->start_after_stop ||
+                    units[i]->state == UNIT_STARTING /* pulling its image */) {
                         int r = unit_add_waiter(units[i], job);
                         if (r < 0)
                                 return r;

@@ -298,8 +298,10 @@ int manager_start_unit(Manager *m, Unit *u, bool manual, char **ret_error) {
                         continue;
                 }
                 /* A unit whose hard dependency did not come up is not started. */
+                /* (One still pulling its image is not failed: it is on its way.) */
                 for (size_t j = 0; j < i; j++)
-                        if (unit_requires(x, ordered[j]) && ordered[j]->state != UNIT_RUNNING)
+                        if (unit_requires(x, ordered[j]) && ordered[j]->state != UNIT_RUNNING &&
+                            ordered[j]->state != UNIT_STARTING)
                                 failed_dep = true;
                 if (failed_dep) {
                         x->result = UNIT_RESULT_DEPENDENCY;

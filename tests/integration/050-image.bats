@@ -291,12 +291,24 @@ push() { # push SRC DEST-REPO:TAG
         [ -n "$(image_id "$REGISTRY/test/busybox" 1)" ]
         [ "$(n_layers)" -eq 3 ]
         supctl image history "$REGISTRY/test/busybox:1"
+        # A unit whose image is not stored pulls it on start; supctl start returns once it runs.
+        push oci:"$FIXTURES/oci":test test/busybox:unit
+        write_unit pulled <<UNIT
+[Container]
+Image=$REGISTRY/test/busybox:unit
+Exec=/bin/sleep 1000
+UNIT
+        supctl reload
+        supctl start pulled
+        [ "$(prop pulled ActiveState)" = active ]
+        grep -q "pulled: pulling $REGISTRY/test/busybox:unit" "$TEST_ROOT/supd.log"
+        supctl stop pulled
         # The docker-archive is recompressed on push: same layers (by uncompressed digest), none new.
         push docker-archive:"$FIXTURES/docker-archive.tar" test/other:2
         supctl image pull "$REGISTRY/test/other:2"
         [ "$(n_layers)" -eq 3 ]
         # Tamper with the big layer blob in the registry's storage, then pull it afresh.
-        supctl image rm "$REGISTRY/test/busybox:1" "$REGISTRY/test/other:2"
+        supctl image rm "$REGISTRY/test/busybox:1" "$REGISTRY/test/other:2" "$REGISTRY/test/busybox:unit"
         [ "$(n_layers)" -eq 0 ]
         n=0
         for data in $(find "$TEST_ROOT/registry/data" -path '*/blobs/sha256/*/data' -size +100k); do
