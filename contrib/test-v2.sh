@@ -32,7 +32,7 @@ for t in 040-cgroup 060-isolation 070-exec; do
 done > build-ci/v2/results.tap 2>&1
 VM
 chmod +x "$out/run.sh"
-"$vmrun" -m 4G -t 1800 -- "$out/run.sh"
+"$vmrun" -m 4G -t 900 -- "$out/run.sh"
 rc=$?
 grep -v "^# supd:" "$out/results.tap" 2>/dev/null | grep -E "^(not ok|ok|#)" | grep -vE "^ok" || true
 exit $rc

@@ -32,9 +32,13 @@ logs+=(build-ci/asan/meson-logs/testlog.json)
 CC_FOR_BUILD=clang run_build build-ci/clang "--suite fuzz" -Dintegration=disabled -Dman=disabled -Dfuzz=true || status=1
 logs+=(build-ci/clang/meson-logs/testlog.json)
 
-# The suites that differ between cgroup layouts and kernels, again on pure cgroup v2.
+# The suites that differ between cgroup layouts and kernels, again on pure cgroup v2, when asked
+# (SUPD_TEST_V2=1): under qemu's software emulation the guest kernel has been seen to stall for
+# minutes (soft lockups), which is no verdict on supd but would hold a CI run past its budget.
 v2_tap=
-if bash contrib/test-v2.sh build-ci/default; then
+if [ "${SUPD_TEST_V2:-0}" != 1 ]; then
+        echo "test.sh: pure cgroup v2 suites not run (SUPD_TEST_V2=1 runs them under vm-run)" >&2
+elif bash contrib/test-v2.sh build-ci/default; then
         v2_tap=build-ci/v2/results.tap
 else
         rc=$?

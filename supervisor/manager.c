@@ -521,6 +521,22 @@ int manager_reload(Manager *m, ReloadAction **ret, size_t *ret_n) {
         if (r < 0 && r != -EINVAL)
                 log_warning_errno(r, "Failed to read %s, keeping the previous configuration: %m", m->conf_path);
 
+        /* The first load names the cgroup subtree; it stays for supd's lifetime. */
+        if (!m->cgroup_root_tried) {
+                m->cgroup_root_tried = true;
+                r = cgroup_root_new(m->config.cgroup_parent, &m->cgroup_root);
+                if (r < 0)
+                        log_warning_errno(
+                                r, "Cannot set up the cgroup subtree '%s', running containers without limits: %m",
+                                m->config.cgroup_parent);
+                else
+                        log_info("cgroups: %s layout, subtree %s%s.",
+                                 cgroup_layout_to_string(cgroup_root_layout(m->cgroup_root)),
+                                 strna(cgroup_root_path(m->cgroup_root, "unified")
+                                               ?: cgroup_root_path(m->cgroup_root, "memory")),
+                                 cgroup_root_delegated(m->cgroup_root) ? " (delegated by systemd)" : "");
+        }
+
         r = unit_file_enumerate(&m->ctx, &names, &bad, &n_bad);
         if (r < 0)
                 return log_error_errno(r, "Failed to enumerate units: %m");
@@ -736,26 +752,6 @@ int manager_startup(Manager *m) {
         r = manager_bus_listen(m);
         if (r < 0)
                 return r;
-
-        /* supd.conf first: it names the cgroup subtree. */
-        {
-                UnitDiagnostic *errors = NULL;
-                size_t n = 0;
-                (void) manager_config_load(&m->config, m->conf_path, &errors, &n);
-                manager_image_set_insecure_registries(m->config.insecure_registries);
-                log_diagnostics(LOG_ERR, errors, n);
-                unit_diagnostics_free(errors, n);
-        }
-        r = cgroup_root_new(m->config.cgroup_parent, &m->cgroup_root);
-        if (r < 0)
-                log_warning_errno(r, "Cannot set up the cgroup subtree '%s', running containers without limits: %m",
-                                  m->config.cgroup_parent);
-        else
-                log_info("cgroups: %s layout, subtree %s%s.",
-                         cgroup_layout_to_string(cgroup_root_layout(m->cgroup_root)),
-                         strna(cgroup_root_path(m->cgroup_root, "unified")
-                                       ?: cgroup_root_path(m->cgroup_root, "memory")),
-                         cgroup_root_delegated(m->cgroup_root) ? " (delegated by systemd)" : "");
 
         r = manager_reload(m, NULL, NULL);
         if (r < 0)

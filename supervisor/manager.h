@@ -25,6 +25,7 @@ typedef struct Manager {
         UnitLoadContext ctx;
         ManagerConfig config;
         CgroupRoot *cgroup_root; /* NULL when the host gives us no cgroups: no limits then */
+        bool cgroup_root_tried;
 
         int lock_fd;
         int listen_fd;

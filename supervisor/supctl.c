@@ -588,7 +588,6 @@ static int verb_reload(sd_bus *bus, char **args) {
 /* ---- verify: no daemon needed ---- */
 
 static int verb_verify(char **args) {
-        _cleanup_strv_free_ char **search = NULL;
         UnitLoadContext ctx = { .hostname = "localhost", .machine_id = "00000000000000000000000000000000" };
         char host[256];
         JsonWriter w;
@@ -640,7 +639,6 @@ static int verb_verify(char **args) {
         }
         if (arg_json && strv_length(args) > 1)
                 json_end_array(&w);
-        (void) search;
         return ret;
 }
 
