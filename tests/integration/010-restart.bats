@@ -138,7 +138,9 @@ UNIT
         [ "$(prop limited Result)" = start-limit-hit ]
 }
 
-@test "a crash-looping unit costs supd little CPU" {
+@test "a crash-looping unit is restarted at the RestartSec= pace, no faster" {
+        # What this costs supd in CPU is measured by tests/bench/crash-loop.sh, not here: a
+        # threshold in a test fails on a loaded machine.
         write_unit loop <<UNIT
 [Unit]
 StartLimitBurst=0
@@ -152,15 +154,18 @@ RestartSec=100ms
 WantedBy=multi-user.target
 UNIT
         start_supd
-        read -r -a before < "/proc/$SUPD_PID/stat"
-        sleep 3
-        read -r -a after < "/proc/$SUPD_PID/stat"
-        n=$(prop loop NRestarts)
-        [ "$n" -ge 10 ]
-        # utime+stime in clock ticks (100 Hz) over 3s: 1% of 3s is 3 ticks.
-        ticks=$(( (after[13] + after[14]) - (before[13] + before[14]) ))
-        echo "supd used $ticks ticks for $n restarts in 3s"
-        [ "$ticks" -le 3 ]
+        wait_until 20 sh -c "[ \$($SUPCTL --root $TEST_ROOT inspect loop | jq .NRestarts) -ge 5 ]"
+        t1=$EPOCHREALTIME
+        n1=$(prop loop NRestarts)
+        sleep 1
+        n2=$(prop loop NRestarts)
+        t2=$EPOCHREALTIME
+        # Never faster than one per RestartSec= (100 ms) over the window that held both readings.
+        ms=$(( (${t2/./} - ${t1/./}) / 1000 ))
+        echo "$((n2 - n1)) restarts in at most ${ms} ms"
+        [ $((n2 - n1)) -le $((ms / 100 + 1)) ]
+        [ $((n2 - n1)) -ge 1 ]
+        kill -0 "$SUPD_PID"
 }
 
 @test "a manual stop is never undone by Restart=always" {

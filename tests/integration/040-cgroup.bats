@@ -117,7 +117,7 @@ Exec=/bin/sh -c 'x=\$(head -c 200000000 /dev/zero | tr "\\\\0" x); echo survived
 UNIT
         start_supd
         wait_until 20 sh -c "$SUPCTL --root $TEST_ROOT inspect hog | jq -e '.NRestarts >= 1'"
-        ! grep -q survived "$TEST_ROOT/var/log/supd/hog.log"
+        run ! grep -q survived "$TEST_ROOT/var/log/supd/hog.log"
         grep -q "hog: killed by the OOM killer" "$TEST_ROOT/supd.log"
         # Without a restart the result stays visible.
         supctl start hog-once || true

@@ -88,7 +88,7 @@ UNIT
         done
         # The OCI image deletes /bin/cat in a later layer and sets WorkingDir=/var/www.
         grep -q "pwd=/var/www" "$TEST_ROOT/var/log/supd/run-oci-dir.log"
-        ! grep -q "cat=present" "$TEST_ROOT/var/log/supd/run-oci-dir.log"
+        run ! grep -q "cat=present" "$TEST_ROOT/var/log/supd/run-oci-dir.log"
         grep -q "cat=present" "$TEST_ROOT/var/log/supd/run-plain-xz.log"
         # A running container's image cannot be removed (oci:dir only untags: its id has other tags).
         run supctl image rm plain:xz

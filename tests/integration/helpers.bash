@@ -2,6 +2,8 @@
 # Shared set-up for the integration tests. Each test gets its own supd: its own --root, network
 # namespace, bridge name, subnet and cgroup parent, so tests never touch the host or each other.
 
+bats_require_minimum_version 1.5.0 # "run !"
+
 : "${SUPD:?SUPD must point at the supd binary}"
 : "${SUPCTL:?SUPCTL must point at the supctl binary}"
 

@@ -535,13 +535,15 @@ static void test_attach_stats_kill(void **state) {
         child_go(&b);
 
         assert_int_equal(cgroup_is_populated(c), 1);
-        nap_ms(150); /* let a spin */
+        nap_ms(150); /* let a spin: on a loaded machine it may get little of that */
         assert_int_equal(cgroup_stats(c, &s), 0);
         fprintf(stderr, "# memory %" PRIu64 " tasks %" PRIu64 " cpu %" PRIu64 "us oom %" PRIu64 "\n", s.memory_current,
                 s.tasks, s.cpu_usage, s.oom_kills);
         assert_true(s.tasks >= 2 && s.tasks != UINT64_MAX);
         assert_true(s.memory_current >= 2 * MiB && s.memory_current != UINT64_MAX);
-        assert_true(s.cpu_usage >= 50 * USEC_PER_MSEC && s.cpu_usage != USEC_INFINITY);
+        /* That CPU time is counted at all, not how much of it a busy machine gave: amounts are for
+         * the benchmarks. */
+        assert_true(s.cpu_usage > 0 && s.cpu_usage != USEC_INFINITY);
         assert_int_equal(s.oom_kills, 0);
 
         /* other signals go to every process, the sub-cgroup's too */
