@@ -22,6 +22,8 @@ if [ -f "$root/supd.pid" ] && kill -0 "$(cat "$root/supd.pid")" 2>/dev/null; the
 fi
 mkdir -p "$root/etc/supd/units"
 rm -f "$root"/etc/supd/units/*.container
+# A cgroup subtree of its own: a supd installed on this host (Parent=supd) may be running.
+[ -f "$root/etc/supd/supd.conf" ] || printf '[Cgroup]\nParent=supd-demo\n' >"$root/etc/supd/supd.conf"
 ip netns add "$netns" 2>/dev/null || true
 ip netns exec "$netns" ip link set lo up
 

@@ -4,6 +4,7 @@
 #include <linux/magic.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/xattr.h>
@@ -44,7 +45,8 @@ struct CgroupRoot {
         bool delegated;
         char *parent; /* escaped, relative */
         Hierarchy h[HIERARCHY_MAX];
-        size_t n_h; /* h[0] tracks processes: cgroup2 wherever there is one */
+        size_t n_h;  /* h[0] tracks processes: cgroup2 wherever there is one */
+        int lock_fd; /* cgroup_root_lock() */
 };
 
 struct Cgroup {
@@ -513,6 +515,7 @@ int cgroup_root_new(const char *parent, CgroupRoot **ret) {
         if (!r)
                 return -ENOMEM;
         r->layout = layout;
+        r->lock_fd = -EBADF;
         rr = escape_relative_path(parent, &r->parent);
         if (rr < 0)
                 return rr;
@@ -578,9 +581,40 @@ CgroupRoot *cgroup_root_free(CgroupRoot *r) {
                 safe_close(r->h[i].fd);
                 free(r->h[i].path);
         }
+        safe_close(r->lock_fd);
         free(r->parent);
         free(r);
         return NULL;
+}
+
+#define OWNER_XATTR "user.supd.owner"
+
+int cgroup_root_lock(CgroupRoot *r, const char *owner, char **ret_holder) {
+        _cleanup_close_ int fd = -EBADF;
+
+        if (r->lock_fd >= 0)
+                return 0;
+        /* flock() needs a real open, not the O_PATH fd we keep. */
+        fd = openat(r->h[0].fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return negative_errno();
+        if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+                char buf[512];
+                ssize_t n;
+
+                if (errno != EWOULDBLOCK)
+                        return negative_errno();
+                if (ret_holder) {
+                        n = fgetxattr(fd, OWNER_XATTR, buf, sizeof(buf) - 1);
+                        *ret_holder = n > 0 ? strndup(buf, (size_t) n) : NULL;
+                }
+                return -EBUSY;
+        }
+        /* Only to name us in the other's error: cgroup2 has user xattrs since Linux 5.7, v1 none. */
+        if (owner)
+                (void) fsetxattr(fd, OWNER_XATTR, owner, strlen(owner), 0);
+        r->lock_fd = TAKE_FD(fd);
+        return 0;
 }
 
 CgroupLayout cgroup_root_layout(const CgroupRoot *r) {

@@ -111,6 +111,12 @@ CgroupRoot *cgroup_root_free(CgroupRoot *r);
 static inline void cgroup_root_freep(CgroupRoot **r) {
         cgroup_root_free(*r);
 }
+/* Claims the subtree for this process: an flock() on its directory, held until cgroup_root_free()
+ * (or the process's death: a supd killed with SIGKILL leaves no stale claim). owner, e.g. "pid 42,
+ * root /", is stored where a second claimant can read it. -EBUSY when another process holds the
+ * subtree; *ret_holder is then its owner string or NULL if it could not be read. Two supervisors
+ * sharing a subtree would remove each other's cgroups. */
+int cgroup_root_lock(CgroupRoot *r, const char *owner, char **ret_holder);
 CgroupLayout cgroup_root_layout(const CgroupRoot *r);
 /* The controllers limits can be set for; cgroup_new() fails with -EOPNOTSUPP when a limit needs
  * one that is missing, so callers drop defaults (like CGROUP_PIDS_MAX_DEFAULT) the host can't do. */

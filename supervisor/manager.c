@@ -507,6 +507,28 @@ static bool unit_is_desired(Manager *m, const Unit *u) {
         return s && unit_settings_autostart(s);
 }
 
+/* Two supervisors with one [Cgroup] Parent= would remove each other's cgroups: the second refuses
+ * to start, naming the first. */
+static int manager_claim_cgroup_root(Manager *m) {
+        _cleanup_free_ char *owner = NULL, *holder = NULL;
+        int r;
+
+        if (asprintf(&owner, "pid %d, root %s", (int) getpid(), isempty(m->root) ? "/" : m->root) < 0)
+                return -ENOMEM;
+        r = cgroup_root_lock(m->cgroup_root, owner, &holder);
+        if (r == -EBUSY)
+                log_error("The cgroup subtree %s ([Cgroup] Parent=%s) is in use by another supd (%s); "
+                          "give each supd a Parent= of its own.",
+                          strna(cgroup_root_path(m->cgroup_root, "unified")
+                                        ?: cgroup_root_path(m->cgroup_root, "memory")),
+                          m->config.cgroup_parent, holder ?: "its pid and root are unknown");
+        else if (r < 0) {
+                log_warning_errno(r, "Cannot lock the cgroup subtree, ignoring: %m");
+                r = 0;
+        }
+        return r;
+}
+
 int manager_reload(Manager *m, ReloadAction **ret, size_t *ret_n) {
         _cleanup_strv_free_ char **names = NULL, **seen = NULL;
         UnitDiagnostic *bad = NULL, *conf_errors = NULL;
@@ -525,6 +547,10 @@ int manager_reload(Manager *m, ReloadAction **ret, size_t *ret_n) {
         if (!m->cgroup_root_tried) {
                 m->cgroup_root_tried = true;
                 r = cgroup_root_new(m->config.cgroup_parent, &m->cgroup_root);
+                if (r >= 0)
+                        r = manager_claim_cgroup_root(m);
+                if (r == -EBUSY)
+                        return r; /* another supd's subtree: refuse to start, said above */
                 if (r < 0)
                         log_warning_errno(
                                 r, "Cannot set up the cgroup subtree '%s', running containers without limits: %m",

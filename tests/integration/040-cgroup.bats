@@ -144,6 +144,38 @@ UNIT
         pids=$(cat "$procs")
         [ "$(echo "$pids" | wc -l)" -ge 3 ]
         supctl stop stubborn
-        for pid in $pids; do ! kill -0 "$pid" 2>/dev/null; done
+        for pid in $pids; do run ! kill -0 "$pid"; done
         [ -z "$(our_cgroups | grep /stubborn)" ]
+}
+
+@test "a second supd with the same cgroup Parent= refuses to start and names the first" {
+        write_unit sleeper <<UNIT
+[Container]
+Rootfs=$ROOTFS
+Exec=/bin/sleep 1000
+[Install]
+WantedBy=multi-user.target
+UNIT
+        start_supd
+        wait_until 5 state_is sleeper running
+        other=$(mktemp -d /tmp/supd-test.XXXXXX)
+        mkdir -p "$other/etc/supd/units"
+        cp "$TEST_ROOT/etc/supd/supd.conf" "$other/etc/supd/"
+        run timeout 20 nsenter --net="/run/netns/$NETNS" "$SUPD" --root "$other"
+        rm -rf "$other"
+        [ "$status" -eq 1 ]
+        assert_contains "$output" "in use by another supd (pid $SUPD_PID, root $TEST_ROOT)"
+        assert_contains "$output" "Parent=$(parent)"
+        # The first one and its container are untouched.
+        state_is sleeper running
+        [ -n "$(our_cgroups | grep /sleeper)" ]
+        # A supd killed outright leaves no stale claim: the next one takes the subtree over.
+        kill -KILL "$SUPD_PID"
+        wait "$SUPD_PID" 2>/dev/null || true
+        SUPD_PID=
+        for pidfile in "$TEST_ROOT"/run/supd/instances/*/pid; do kill -KILL "$(cat "$pidfile")"; done
+        wait_until 10 sh -c "! grep -qs . $(find /sys/fs/cgroup -path "*/$(parent)/sleeper/cgroup.procs" | head -1)"
+        start_supd
+        kill -0 "$SUPD_PID"
+        run ! grep -q "in use by another supd" "$TEST_ROOT/supd.log"
 }
