@@ -202,6 +202,82 @@ UNIT
         [[ "$output" != *"supervisor/supd"* ]]
 }
 
+# The scan run inside a container by the next test: every fd, cwd and root link of every process it
+# can see is walked towards the host's root; a walk that reaches the marker file on the host, or a
+# directory whose ".." chain ends anywhere but at the container's own root, is an escape.
+write_escape_scan() {
+        mkdir -p "$TEST_ROOT/scan"
+        cat > "$TEST_ROOT/scan/scan.sh" <<'SCAN'
+marker=$1
+up=../../../../../../../../../../../../../../..
+root=$(stat -L -c %d:%i /)
+n=0; init=0; bad=0
+for l in /proc/[0-9]*/fd/* /proc/[0-9]*/cwd /proc/[0-9]*/root; do
+        [ -L "$l" ] || continue
+        n=$((n + 1))
+        case $l in /proc/1/fd/*) init=$((init + 1)) ;; esac
+        if cat "$l$marker" 2>/dev/null || cat "$l/$up$marker" 2>/dev/null; then
+                echo "ESCAPE: read the marker through $l -> $(readlink "$l")"; bad=1
+        fi
+        if touch "$l/$up$marker.created" 2>/dev/null; then
+                echo "ESCAPE: created a file through $l"; bad=1
+        fi
+        if [ -d "$l" ] && [ "$(stat -L -c %d:%i "$l/$up" 2>/dev/null)" != "$root" ]; then
+                echo "ESCAPE: $l -> $(readlink "$l") is a directory outside the container"; bad=1
+        fi
+done
+for f in /proc/1/fd/*; do
+        [ -L "$f" ] || continue
+        head -2 "$f/../../../../../../../etc/shadow" 2>/dev/null && { echo "ESCAPE: /etc/shadow through $f"; bad=1; }
+done
+echo "links=$n init-fds=$init"
+[ "$bad" = 0 ] && echo scan=clean
+SCAN
+        echo host-secret-$$ > "$TEST_ROOT/marker"
+}
+
+@test "no fd, cwd or root of the init, the workload or an exec'd process leads to the host, whatever the capabilities" {
+        write_escape_scan
+        for caps in default SYS_PTRACE all; do
+                write_unit "esc-$caps" <<UNIT
+[Container]
+Rootfs=$ROOTFS
+Volume=$TEST_ROOT/scan:/scan:ro
+$([ $caps = default ] || echo "AddCapability=$caps")
+Exec=/bin/sh -c 'sh /scan/scan.sh $TEST_ROOT/marker; echo done; sleep 1000'
+[Install]
+WantedBy=multi-user.target
+UNIT
+        done
+        start_supd
+        for caps in default SYS_PTRACE all; do
+                log=$TEST_ROOT/var/log/supd/esc-$caps.log
+                wait_until 10 grep -q '^done$' "$log" || { cat "$log"; false; }
+                # The workload's own view, while its init runs.
+                grep -qx scan=clean "$log" || { cat "$log"; false; }
+                # An exec'd process, while another exec'd one runs beside it.
+                supctl exec "esc-$caps" sleep 100 &
+                execpid=$!
+                wait_until 5 sh -c "[ \$($SUPCTL --root $TEST_ROOT exec esc-$caps pidof sleep | wc -w) -ge 2 ]"
+                run supctl exec "esc-$caps" sh /scan/scan.sh "$TEST_ROOT/marker"
+                kill "$execpid" 2>/dev/null || true
+                wait "$execpid" 2>/dev/null || true
+                echo "$caps: $output"
+                [ "$status" -eq 0 ]
+                assert_contains "$output" "scan=clean"
+                [[ "$output" != *host-secret* ]]
+                if [ $caps != default ]; then
+                        # With CAP_SYS_PTRACE the init's fds are visible: the scan did look at them.
+                        echo "$output" | grep -qE 'init-fds=[1-9]'
+                fi
+                # The exact walk from the report.
+                run supctl exec "esc-$caps" head -2 /proc/1/fd/4/../../../../../../../etc/shadow
+                [ "$status" -ne 0 ]
+                [[ "$output" != *root:* ]]
+        done
+        [ -z "$(ls "$TEST_ROOT" | grep created)" ]
+}
+
 @test "50 containers started at once all run" {
         for i in $(seq 50); do
                 write_unit "many$i" <<UNIT

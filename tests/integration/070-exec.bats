@@ -66,6 +66,19 @@ teardown() { teardown_supd; }
         assert_contains "$output" "not running"
 }
 
+@test "exec and run refuse a host directory as stdio: it would be a path out of the container" {
+        mkdir -p "$TEST_ROOT/hostdir"
+        echo host-secret > "$TEST_ROOT/hostdir/marker"
+        run sh -c "$SUPCTL --root $TEST_ROOT exec -i web cat /proc/self/fd/0/marker < $TEST_ROOT/hostdir"
+        [ "$status" -ne 0 ]
+        assert_contains "$output" "stdin given is a directory"
+        [[ "$output" != *host-secret* ]]
+        run sh -c "$SUPCTL --root $TEST_ROOT run -i --rm --rootfs $ROOTFS cat /proc/self/fd/0/marker < $TEST_ROOT/hostdir"
+        [ "$status" -ne 0 ]
+        assert_contains "$output" "stdin given is a directory"
+        [[ "$output" != *host-secret* ]]
+}
+
 @test "exec -t allocates a pty inside the container and returns the status" {
         run script -qec "$SUPCTL --root $TEST_ROOT exec -t web sh -c 'tty; exit 5'" /dev/null
         [ "$status" -eq 5 ]
