@@ -94,6 +94,46 @@ UNIT
         [[ "$output" != *"sys=written"* ]]
 }
 
+# Docker's defaults (moby oci/defaults.go), spelled out so that a drift on either side shows.
+MASKED_PATHS="/proc/asound /proc/acpi /proc/interrupts /proc/kcore /proc/keys /proc/latency_stats /proc/timer_list /proc/timer_stats /proc/sched_debug /proc/scsi /sys/firmware /sys/devices/virtual/powercap"
+READONLY_PATHS="/proc/bus /proc/fs /proc/irq /proc/sys /proc/sysrq-trigger"
+
+@test "every path Docker masks is masked, every path it makes read-only is read-only" {
+        mkdir -p "$TEST_ROOT/scan"
+        cat > "$TEST_ROOT/scan/masks.sh" <<'SCAN'
+for p in $1; do
+        if [ ! -e "$p" ]; then echo "$p absent"
+        elif [ -d "$p" ]; then echo "$p dir entries=$(ls -A "$p" | wc -l) fs=$(stat -f -c %T "$p")"
+        else echo "$p file dev=$(stat -c %t:%T "$p") bytes=$(head -c 16 "$p" | wc -c)"; fi
+done
+for p in $2; do
+        [ -e "$p" ] || { echo "$p absent"; continue; }
+        echo "$p opts=$(awk -v p="$p" '$5 == p { split($6, o, ","); print o[1] }' /proc/self/mountinfo | tail -1)"
+done
+SCAN
+        run_in allmasks "Volume=$TEST_ROOT/scan:/scan:ro" "sh /scan/masks.sh \"$MASKED_PATHS\" \"$READONLY_PATHS\""
+        echo "$output"
+        for p in $MASKED_PATHS; do
+                if [ ! -e "$p" ]; then
+                        echo "$output" | grep -qx "$p absent"
+                elif [ -d "$p" ]; then
+                        echo "$output" | grep -qx "$p dir entries=0 fs=tmpfs"
+                else
+                        echo "$output" | grep -qx "$p file dev=1:3 bytes=0"
+                fi
+        done
+        # /proc/interrupts exists on every kernel: the one Docker masks that supd did not.
+        echo "$output" | grep -qx "/proc/interrupts file dev=1:3 bytes=0"
+        for p in $READONLY_PATHS; do
+                if [ -e "$p" ]; then
+                        echo "$output" | grep -qx "$p opts=ro"
+                else
+                        echo "$output" | grep -qx "$p absent"
+                fi
+        done
+        echo "$output" | grep -qx "/proc/sys opts=ro"
+}
+
 @test "seccomp and capabilities deny unshare, mount, keyctl and namespace clones" {
         run_in sec "" 'probe keyctl; probe unshare; probe mount; probe clone-ns; unshare -m true; echo unshare-cmd=$?'
         assert_contains "$output" "keyctl: Operation not permitted"
