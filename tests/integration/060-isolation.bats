@@ -85,6 +85,42 @@ UNIT
         assert_contains "$output" "no user 'nosuchuser' in the container's /etc/passwd"
 }
 
+@test "a command that is no valid executable fails the start with Exec format error, not through /bin/sh" {
+        # A text file without "#!", executable: execvp() would hand it to /bin/sh.
+        mkdir -p "$TEST_ROOT/app"
+        printf 'echo ran-through-sh\nexit 3\n' > "$TEST_ROOT/app/app"
+        chmod +x "$TEST_ROOT/app/app"
+        write_unit badexec <<UNIT
+[Container]
+Rootfs=$ROOTFS
+Volume=$TEST_ROOT/app:/opt/app:ro
+Exec=/opt/app/app
+UNIT
+        # Found through PATH, the same.
+        write_unit badexecpath <<UNIT
+[Container]
+Rootfs=$ROOTFS
+Volume=$TEST_ROOT/app:/opt/app:ro
+Environment=PATH=/nonexistent:/opt/app:/bin
+Exec=app
+UNIT
+        start_supd
+        run supctl start badexec
+        [ "$status" -eq 1 ]
+        assert_contains "$output" "exec /opt/app/app: Exec format error"
+        wait_until 5 state_is badexec failed
+        [ "$(prop badexec ExitStatus)" = 126 ]
+        run supctl status badexec
+        assert_contains "$output" "exec /opt/app/app: Exec format error"
+        run supctl start badexecpath
+        [ "$status" -eq 1 ]
+        assert_contains "$output" "exec app: Exec format error"
+        wait_until 5 state_is badexecpath failed
+        [ "$(prop badexecpath ExitStatus)" = 126 ]
+        run cat "$TEST_ROOT/var/log/supd/badexec.log" "$TEST_ROOT/var/log/supd/badexecpath.log"
+        [[ "$output" != *ran-through-sh* ]]
+}
+
 @test "masked and read-only paths: /proc/kcore, /sys/firmware, /proc/sysrq-trigger, /proc/sys" {
         run_in masks "" 'echo kcore=$(cat /proc/kcore 2>/dev/null | wc -c); echo firmware=$(ls /sys/firmware | wc -l); echo x > /proc/sysrq-trigger && echo sysrq=written; echo 1 > /proc/sys/kernel/ns_last_pid && echo sysctl=written; touch /sys/x && echo sys=written; echo ok'
         assert_contains "$output" "kcore=0"
