@@ -86,9 +86,16 @@ int capability_last_cap(void) {
         return CAP_LAST_CAP;
 }
 
+/* Every capability the kernel knows and our bounding set still holds: "all" cannot mean more than
+ * supd itself may pass on (capset() would refuse the whole set). */
 static uint64_t all_caps(void) {
         int last = capability_last_cap();
-        return last >= 63 ? UINT64_MAX : CAP_BIT(last + 1) - 1;
+        uint64_t caps = 0;
+
+        for (int c = 0; c <= last; c++)
+                if (prctl(PR_CAPBSET_READ, c, 0, 0, 0) > 0)
+                        caps |= CAP_BIT(c);
+        return caps;
 }
 
 int capability_set_compute(char *const *add, char *const *drop, uint64_t *ret) {

@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <systemd/sd-id128.h>
 
@@ -94,6 +95,26 @@ static int on_session_exit(sd_event_source *src, const siginfo_t *si, void *user
         return 0;
 }
 
+/* The caller's fds become the stdio of a process inside the container: a directory (or an O_PATH
+ * handle) there would be a path back into the host's tree, through /proc/self/fd/N/.. */
+static int check_stdio(const int fds[3], sd_bus_error *error) {
+        static const char *const names[] = { "stdin", "stdout", "stderr" };
+
+        for (size_t i = 0; i < 3; i++) {
+                struct stat st;
+                int flags = fcntl(fds[i], F_GETFL);
+
+                if (flags < 0 || fstat(fds[i], &st) < 0)
+                        return sd_bus_error_set_errnof(error, errno, "Cannot use the %s given: %m", names[i]);
+                if (S_ISDIR(st.st_mode) || (flags & O_PATH))
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                 "The %s given is a directory or a path handle, not a file, pipe "
+                                                 "or terminal.",
+                                                 names[i]);
+        }
+        return 0;
+}
+
 static Unit *running_unit(Manager *m, const char *name, sd_bus_error *error) {
         Unit *u = manager_get_unit(m, name);
         if (!u) {
@@ -132,6 +153,8 @@ static int start_exec(sd_bus_message *msg, Manager *m, bool tty, sd_bus_error *e
                 return r;
         if (strv_length(argv) == 0)
                 return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "No command given.");
+        if (!tty && (r = check_stdio(fds, error)) < 0)
+                return r;
         u = running_unit(m, name, error);
         if (!u)
                 return -ESRCH;
@@ -325,6 +348,8 @@ static int method_run(sd_bus_message *msg, void *userdata, sd_bus_error *error) 
         if (r >= 0)
                 r = sd_bus_message_read(msg, "bbhhh", &tty, &rm, &fds[0], &fds[1], &fds[2]);
         if (r < 0)
+                return r;
+        if (!tty && (r = check_stdio(fds, error)) < 0)
                 return r;
         if (isempty(image) == isempty(rootfs))
                 return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,

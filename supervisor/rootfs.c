@@ -12,9 +12,11 @@
 #include "basic/strv.h"
 #include "rootfs.h"
 
+/* Docker's defaults (moby oci/defaults.go), in its order; supd.container(5) lists them too. */
 const char *const rootfs_masked_paths[] = {
         "proc/asound",
         "proc/acpi",
+        "proc/interrupts",
         "proc/kcore",
         "proc/keys",
         "proc/latency_stats",

@@ -31,7 +31,7 @@
 /* Well-known fd numbers in the child after rearrange_fds(). */
 enum {
         CHILD_FD_SYNC = 3,
-        CHILD_FD_STATE = 4,
+        CHILD_FD_EXIT = 4,
         CHILD_FD_STDIN = 5,
         CHILD_FD_STDOUT = 6,
         CHILD_FD_STDERR = 7,
@@ -83,21 +83,27 @@ _noreturn_ static void exec_workload(const SpawnParams *p) {
                 (void) ioctl(0, TIOCSCTTY, 0);
         }
         /* fds 0-2 and the CLOEXEC sync socket are all the workload gets. */
-        for (int fd = CHILD_FD_STATE; fd < _CHILD_FD_MAX; fd++)
+        for (int fd = CHILD_FD_EXIT; fd < _CHILD_FD_MAX; fd++)
                 (void) close(fd);
         workload_exec(&p->workload, CHILD_FD_SYNC);
 }
 
+/* The exit record. Our init lives inside the container, and every fd it holds is reachable from
+ * there through /proc/1/fd (given CAP_SYS_PTRACE): a directory fd on the host would be a door out
+ * (walk "..", as in CVE-2024-21626). So the parent creates (and empties) the file "exit" in the
+ * instance's state dir and hands us only that regular file, opened O_WRONLY, through which no
+ * path can be walked. We write one line with one pwrite(); the reader takes an empty file, or one
+ * without its newline, as "no record yet". The file outlives both us and supd, so a supd that
+ * comes back later still learns how the container ended. Not durable: it lives in /run, and a
+ * host that loses power loses the container with it. */
 static void write_exit_record(int code, int status) {
         char buf[64];
-        snprintf(buf, sizeof(buf), "%s %d\n",
-                 code == CLD_EXITED   ? "exited"
-                 : code == CLD_DUMPED ? "dumped"
-                                      : "killed",
-                 status);
-        /* Atomic (rename), not durable: the record lives in /run, and a host that loses power
-         * loses the container with it. An fsync here would sit on every restart's path. */
-        (void) write_file_replace(CHILD_FD_STATE, "exit", buf, strlen(buf), 0644);
+        int n = snprintf(buf, sizeof(buf), "%s %d\n",
+                         code == CLD_EXITED   ? "exited"
+                         : code == CLD_DUMPED ? "dumped"
+                                              : "killed",
+                         status);
+        (void) !pwrite(CHILD_FD_EXIT, buf, (size_t) n, 0);
 }
 
 /* Overwrites the argv area in place (its bounds are fields 48 and 49 of /proc/self/stat), the way
@@ -146,7 +152,7 @@ _noreturn_ static void run_init(const SpawnParams *p) {
 
         /* The parent sees EOF on the sync socket once the workload has exec'd and we let go. */
         for (int fd = 0; fd < _CHILD_FD_MAX; fd++)
-                if (fd != CHILD_FD_STATE)
+                if (fd != CHILD_FD_EXIT)
                         (void) close(fd);
 
         for (;;) {
@@ -194,8 +200,8 @@ static void setup_pty(void) {
                 child_fail(-r, SPAWN_EXIT_SETUP, "pass the pty master%s", "");
 }
 
-_noreturn_ static void child_main(const SpawnParams *p, int sync_fd) {
-        const int fds[] = { sync_fd, p->state_dir_fd, p->stdin_fd, p->stdout_fd, p->stderr_fd };
+_noreturn_ static void child_main(const SpawnParams *p, int sync_fd, int exit_fd) {
+        const int fds[] = { sync_fd, exit_fd, p->stdin_fd, p->stdout_fd, p->stderr_fd };
         char what[256] = "set up the container";
         int r;
 
@@ -235,12 +241,18 @@ _noreturn_ static void child_main(const SpawnParams *p, int sync_fd) {
 }
 
 int spawn_container(const SpawnParams *p, pid_t *ret_pid, int *ret_pidfd, int *ret_pty_master, char **ret_error) {
-        _cleanup_close_ int parent_fd = -EBADF, child_fd = -EBADF, pty_master = -EBADF;
+        _cleanup_close_ int parent_fd = -EBADF, child_fd = -EBADF, pty_master = -EBADF, exit_fd = -EBADF;
         uint64_t flags = CLONE_NEWPID;
         int pidfd = -EBADF, sv[2], r;
         char what[300];
         pid_t pid;
 
+        /* A fresh, empty record for this run (see write_exit_record()). */
+        if (p->state_dir_fd >= 0) {
+                exit_fd = openat(p->state_dir_fd, "exit", O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+                if (exit_fd < 0)
+                        return negative_errno();
+        }
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
                 return negative_errno();
         parent_fd = sv[0];
@@ -253,8 +265,9 @@ int spawn_container(const SpawnParams *p, pid_t *ret_pid, int *ret_pidfd, int *r
         if (pid < 0)
                 return negative_errno();
         if (pid == 0)
-                child_main(p, child_fd);
+                child_main(p, child_fd, exit_fd);
         child_fd = safe_close(child_fd);
+        exit_fd = safe_close(exit_fd);
 
         /* Step 2. */
         r = handshake_go(parent_fd, pid, pidfd, p->prepare ? p->prepare(pid, p->prepare_userdata) : 0);
@@ -282,6 +295,9 @@ int spawn_read_exit_record(int state_dir_fd, int *ret_code, int *ret_status) {
         r = read_file_at(state_dir_fd, "exit", 256, &s, NULL);
         if (r < 0)
                 return r;
+        /* Created empty before the container starts; complete once it holds its line. */
+        if (!strchr(s, '\n'))
+                return -ENODATA;
         if (sscanf(s, "%15s %d", what, &status) != 2)
                 return -EBADMSG;
         if (streq(what, "exited"))

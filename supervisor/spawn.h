@@ -31,7 +31,7 @@ typedef struct SpawnParams {
         int stdin_fd; /* -1: /dev/null */
         int stdout_fd;
         int stderr_fd;
-        int state_dir_fd; /* where our init writes the "exit" record */
+        int state_dir_fd; /* where the "exit" record is created; our init gets only that file */
         usec_t setup_timeout;
 } SpawnParams;
 
@@ -48,5 +48,6 @@ typedef struct SpawnParams {
  * master of the workload's terminal (or -EBADF if the child failed before making it). */
 int spawn_container(const SpawnParams *p, pid_t *ret_pid, int *ret_pidfd, int *ret_pty_master, char **ret_error);
 
-/* The "exit" record our init leaves in the state dir: how the workload ended. */
+/* The "exit" record our init leaves in the state dir: how the workload ended. -ENODATA while the
+ * container runs (the file exists, empty, from its start), -ENOENT when there is none. */
 int spawn_read_exit_record(int state_dir_fd, int *ret_code, int *ret_status);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -37,6 +38,59 @@ void workload_reset_signals(void) {
         for (int s = 1; s < _NSIG; s++)
                 if (s != SIGKILL && s != SIGSTOP)
                         (void) signal(s, SIG_DFL);
+}
+
+/* execvp() without its fallback: a file the kernel refuses with ENOEXEC (no "#!", another
+ * architecture) is an error, not a script for /bin/sh, so a broken command fails its start with
+ * "Exec format error" (126) instead of running and then exiting 127. The PATH search is
+ * execvp()'s: skip what is missing, remember a permission problem, stop at any other error.
+ * Returns the failure as a negative errno. */
+static int exec_search_path(char *const *argv) {
+        const char *path = getenv("PATH") ?: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+        const char *name = argv[0];
+        size_t len = strlen(name);
+        bool eacces = false;
+
+        if (len == 0)
+                return -ENOENT;
+        if (strchr(name, '/')) {
+                execve(name, argv, environ);
+                return negative_errno();
+        }
+        if (len >= PATH_MAX)
+                return -ENAMETOOLONG;
+        for (const char *p = path;; p++) {
+                const char *end = strchrnul(p, ':');
+                size_t dlen = (size_t) (end - p);
+                char full[PATH_MAX];
+
+                /* An empty entry is the working directory, as POSIX has it. */
+                if (dlen + 1 + len < sizeof(full)) {
+                        if (dlen > 0) {
+                                memcpy(full, p, dlen);
+                                full[dlen++] = '/';
+                        }
+                        memcpy(full + dlen, name, len + 1);
+                        execve(full, argv, environ);
+                        switch (errno) {
+                        case EACCES:
+                                eacces = true;
+                                break;
+                        case ENOENT:
+                        case ENOTDIR:
+                        case ESTALE:
+                        case ENODEV:
+                        case ETIMEDOUT:
+                                break;
+                        default:
+                                return negative_errno();
+                        }
+                }
+                if (*end == 0)
+                        break;
+                p = end;
+        }
+        return eacces ? -EACCES : -ENOENT;
 }
 
 void workload_exec(const WorkloadParams *w, int error_fd) {
@@ -85,7 +139,6 @@ void workload_exec(const WorkloadParams *w, int error_fd) {
         if (w->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
                 workload_fail(error_fd, errno, SPAWN_EXIT_SETUP, "set no_new_privs for %s", w->name);
 
-        execvp(w->argv[0], w->argv);
-        workload_fail(error_fd, errno, errno == ENOENT ? SPAWN_EXIT_NOTFOUND : SPAWN_EXIT_NOEXEC, "exec %s",
-                      w->argv[0]);
+        r = exec_search_path(w->argv);
+        workload_fail(error_fd, -r, r == -ENOENT ? SPAWN_EXIT_NOTFOUND : SPAWN_EXIT_NOEXEC, "exec %s", w->argv[0]);
 }

@@ -85,6 +85,42 @@ UNIT
         assert_contains "$output" "no user 'nosuchuser' in the container's /etc/passwd"
 }
 
+@test "a command that is no valid executable fails the start with Exec format error, not through /bin/sh" {
+        # A text file without "#!", executable: execvp() would hand it to /bin/sh.
+        mkdir -p "$TEST_ROOT/app"
+        printf 'echo ran-through-sh\nexit 3\n' > "$TEST_ROOT/app/app"
+        chmod +x "$TEST_ROOT/app/app"
+        write_unit badexec <<UNIT
+[Container]
+Rootfs=$ROOTFS
+Volume=$TEST_ROOT/app:/opt/app:ro
+Exec=/opt/app/app
+UNIT
+        # Found through PATH, the same.
+        write_unit badexecpath <<UNIT
+[Container]
+Rootfs=$ROOTFS
+Volume=$TEST_ROOT/app:/opt/app:ro
+Environment=PATH=/nonexistent:/opt/app:/bin
+Exec=app
+UNIT
+        start_supd
+        run supctl start badexec
+        [ "$status" -eq 1 ]
+        assert_contains "$output" "exec /opt/app/app: Exec format error"
+        wait_until 5 state_is badexec failed
+        [ "$(prop badexec ExitStatus)" = 126 ]
+        run supctl status badexec
+        assert_contains "$output" "exec /opt/app/app: Exec format error"
+        run supctl start badexecpath
+        [ "$status" -eq 1 ]
+        assert_contains "$output" "exec app: Exec format error"
+        wait_until 5 state_is badexecpath failed
+        [ "$(prop badexecpath ExitStatus)" = 126 ]
+        run cat "$TEST_ROOT/var/log/supd/badexec.log" "$TEST_ROOT/var/log/supd/badexecpath.log"
+        [[ "$output" != *ran-through-sh* ]]
+}
+
 @test "masked and read-only paths: /proc/kcore, /sys/firmware, /proc/sysrq-trigger, /proc/sys" {
         run_in masks "" 'echo kcore=$(cat /proc/kcore 2>/dev/null | wc -c); echo firmware=$(ls /sys/firmware | wc -l); echo x > /proc/sysrq-trigger && echo sysrq=written; echo 1 > /proc/sys/kernel/ns_last_pid && echo sysctl=written; touch /sys/x && echo sys=written; echo ok'
         assert_contains "$output" "kcore=0"
@@ -92,6 +128,46 @@ UNIT
         [[ "$output" != *"sysrq=written"* ]]
         [[ "$output" != *"sysctl=written"* ]]
         [[ "$output" != *"sys=written"* ]]
+}
+
+# Docker's defaults (moby oci/defaults.go), spelled out so that a drift on either side shows.
+MASKED_PATHS="/proc/asound /proc/acpi /proc/interrupts /proc/kcore /proc/keys /proc/latency_stats /proc/timer_list /proc/timer_stats /proc/sched_debug /proc/scsi /sys/firmware /sys/devices/virtual/powercap"
+READONLY_PATHS="/proc/bus /proc/fs /proc/irq /proc/sys /proc/sysrq-trigger"
+
+@test "every path Docker masks is masked, every path it makes read-only is read-only" {
+        mkdir -p "$TEST_ROOT/scan"
+        cat > "$TEST_ROOT/scan/masks.sh" <<'SCAN'
+for p in $1; do
+        if [ ! -e "$p" ]; then echo "$p absent"
+        elif [ -d "$p" ]; then echo "$p dir entries=$(ls -A "$p" | wc -l) fs=$(stat -f -c %T "$p")"
+        else echo "$p file dev=$(stat -c %t:%T "$p") bytes=$(head -c 16 "$p" | wc -c)"; fi
+done
+for p in $2; do
+        [ -e "$p" ] || { echo "$p absent"; continue; }
+        echo "$p opts=$(awk -v p="$p" '$5 == p { split($6, o, ","); print o[1] }' /proc/self/mountinfo | tail -1)"
+done
+SCAN
+        run_in allmasks "Volume=$TEST_ROOT/scan:/scan:ro" "sh /scan/masks.sh \"$MASKED_PATHS\" \"$READONLY_PATHS\""
+        echo "$output"
+        for p in $MASKED_PATHS; do
+                if [ ! -e "$p" ]; then
+                        echo "$output" | grep -qx "$p absent"
+                elif [ -d "$p" ]; then
+                        echo "$output" | grep -qx "$p dir entries=0 fs=tmpfs"
+                else
+                        echo "$output" | grep -qx "$p file dev=1:3 bytes=0"
+                fi
+        done
+        # /proc/interrupts exists on every kernel: the one Docker masks that supd did not.
+        echo "$output" | grep -qx "/proc/interrupts file dev=1:3 bytes=0"
+        for p in $READONLY_PATHS; do
+                if [ -e "$p" ]; then
+                        echo "$output" | grep -qx "$p opts=ro"
+                else
+                        echo "$output" | grep -qx "$p absent"
+                fi
+        done
+        echo "$output" | grep -qx "/proc/sys opts=ro"
 }
 
 @test "seccomp and capabilities deny unshare, mount, keyctl and namespace clones" {
@@ -200,6 +276,82 @@ UNIT
         assert_contains "$output" "cmdline=supd-init"
         [[ "$output" != *"exe=readable"* ]]
         [[ "$output" != *"supervisor/supd"* ]]
+}
+
+# The scan run inside a container by the next test: every fd, cwd and root link of every process it
+# can see is walked towards the host's root; a walk that reaches the marker file on the host, or a
+# directory whose ".." chain ends anywhere but at the container's own root, is an escape.
+write_escape_scan() {
+        mkdir -p "$TEST_ROOT/scan"
+        cat > "$TEST_ROOT/scan/scan.sh" <<'SCAN'
+marker=$1
+up=../../../../../../../../../../../../../../..
+root=$(stat -L -c %d:%i /)
+n=0; init=0; bad=0
+for l in /proc/[0-9]*/fd/* /proc/[0-9]*/cwd /proc/[0-9]*/root; do
+        [ -L "$l" ] || continue
+        n=$((n + 1))
+        case $l in /proc/1/fd/*) init=$((init + 1)) ;; esac
+        if cat "$l$marker" 2>/dev/null || cat "$l/$up$marker" 2>/dev/null; then
+                echo "ESCAPE: read the marker through $l -> $(readlink "$l")"; bad=1
+        fi
+        if touch "$l/$up$marker.created" 2>/dev/null; then
+                echo "ESCAPE: created a file through $l"; bad=1
+        fi
+        if [ -d "$l" ] && [ "$(stat -L -c %d:%i "$l/$up" 2>/dev/null)" != "$root" ]; then
+                echo "ESCAPE: $l -> $(readlink "$l") is a directory outside the container"; bad=1
+        fi
+done
+for f in /proc/1/fd/*; do
+        [ -L "$f" ] || continue
+        head -2 "$f/../../../../../../../etc/shadow" 2>/dev/null && { echo "ESCAPE: /etc/shadow through $f"; bad=1; }
+done
+echo "links=$n init-fds=$init"
+[ "$bad" = 0 ] && echo scan=clean
+SCAN
+        echo host-secret-$$ > "$TEST_ROOT/marker"
+}
+
+@test "no fd, cwd or root of the init, the workload or an exec'd process leads to the host, whatever the capabilities" {
+        write_escape_scan
+        for caps in default SYS_PTRACE all; do
+                write_unit "esc-$caps" <<UNIT
+[Container]
+Rootfs=$ROOTFS
+Volume=$TEST_ROOT/scan:/scan:ro
+$([ $caps = default ] || echo "AddCapability=$caps")
+Exec=/bin/sh -c 'sh /scan/scan.sh $TEST_ROOT/marker; echo done; sleep 1000'
+[Install]
+WantedBy=multi-user.target
+UNIT
+        done
+        start_supd
+        for caps in default SYS_PTRACE all; do
+                log=$TEST_ROOT/var/log/supd/esc-$caps.log
+                wait_until 10 grep -q '^done$' "$log" || { cat "$log"; false; }
+                # The workload's own view, while its init runs.
+                grep -qx scan=clean "$log" || { cat "$log"; false; }
+                # An exec'd process, while another exec'd one runs beside it.
+                supctl exec "esc-$caps" sleep 100 &
+                execpid=$!
+                wait_until 5 sh -c "[ \$($SUPCTL --root $TEST_ROOT exec esc-$caps pidof sleep | wc -w) -ge 2 ]"
+                run supctl exec "esc-$caps" sh /scan/scan.sh "$TEST_ROOT/marker"
+                kill "$execpid" 2>/dev/null || true
+                wait "$execpid" 2>/dev/null || true
+                echo "$caps: $output"
+                [ "$status" -eq 0 ]
+                assert_contains "$output" "scan=clean"
+                [[ "$output" != *host-secret* ]]
+                if [ $caps != default ]; then
+                        # With CAP_SYS_PTRACE the init's fds are visible: the scan did look at them.
+                        echo "$output" | grep -qE 'init-fds=[1-9]'
+                fi
+                # The exact walk from the report.
+                run supctl exec "esc-$caps" head -2 /proc/1/fd/4/../../../../../../../etc/shadow
+                [ "$status" -ne 0 ]
+                [[ "$output" != *root:* ]]
+        done
+        [ -z "$(ls "$TEST_ROOT" | grep created)" ]
 }
 
 @test "50 containers started at once all run" {

@@ -47,7 +47,7 @@ teardown() { teardown_supd; }
         wait "$execpid" 2>/dev/null || true
 }
 
-@test "exec: -i passes stdin; a missing command is 127, a missing unit 4, a stopped one an error" {
+@test "exec: -i passes stdin; a missing command is 127, a bad one 126, a missing unit 4, a stopped one an error" {
         run sh -c "echo through-stdin | $SUPCTL --root $TEST_ROOT exec -i web cat"
         [ "$status" -eq 0 ]
         [ "$output" = through-stdin ]
@@ -58,12 +58,30 @@ teardown() { teardown_supd; }
         run -127 supctl exec web /no/such/command
         [ "$status" -eq 127 ]
         assert_contains "$output" "exec /no/such/command: No such file or directory"
+        # A file that is no valid executable is not run through /bin/sh: 126.
+        supctl exec web sh -c 'printf "echo ran-through-sh\n" > /tmp/app; chmod +x /tmp/app'
+        run -126 supctl exec web /tmp/app
+        assert_contains "$output" "exec /tmp/app: Exec format error"
+        [[ "$output" != *ran-through-sh* ]]
         run supctl exec nosuch ls
         [ "$status" -eq 4 ]
         supctl stop web
         run supctl exec web ls
         [ "$status" -eq 1 ]
         assert_contains "$output" "not running"
+}
+
+@test "exec and run refuse a host directory as stdio: it would be a path out of the container" {
+        mkdir -p "$TEST_ROOT/hostdir"
+        echo host-secret > "$TEST_ROOT/hostdir/marker"
+        run sh -c "$SUPCTL --root $TEST_ROOT exec -i web cat /proc/self/fd/0/marker < $TEST_ROOT/hostdir"
+        [ "$status" -ne 0 ]
+        assert_contains "$output" "stdin given is a directory"
+        [[ "$output" != *host-secret* ]]
+        run sh -c "$SUPCTL --root $TEST_ROOT run -i --rm --rootfs $ROOTFS cat /proc/self/fd/0/marker < $TEST_ROOT/hostdir"
+        [ "$status" -ne 0 ]
+        assert_contains "$output" "stdin given is a directory"
+        [[ "$output" != *host-secret* ]]
 }
 
 @test "exec -t allocates a pty inside the container and returns the status" {
