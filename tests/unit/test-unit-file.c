@@ -18,6 +18,7 @@
 #include "basic/json.h"
 #include "basic/macro.h"
 #include "basic/strv.h"
+#include "reconcile.h"
 #include "unit-settings.h"
 
 static char tmp[256];
@@ -961,6 +962,91 @@ static void test_hash(void **state) {
         assert_true(hash_of("[Container]\nImage=a\n") != hash_of("[Container]\nImage=a\nEntrypoint=\n"));
 }
 
+static const DesiredInstance *desired(const DesiredSet *d, const char *name) {
+        for (size_t i = 0; i < d->n_instances; i++)
+                if (streq(d->instances[i].name, name))
+                        return &d->instances[i];
+        return NULL;
+}
+
+/* The desired set a reload computes (reconcile.c), on the files that used to crash supd. */
+static void test_reconcile_desired_set(void **state) {
+        _cleanup_(desired_set_done) DesiredSet d = {};
+        ReconcileCurrent cur[3] = {
+                { .name = "web@1", .has_file = true, .active = true },
+                { .name = "web@2", .has_file = true, .active = false },
+                { .name = "gone", .has_file = true, .active = true },
+        };
+        ReconcileOp ops[16];
+        ReconcileGone gone[3];
+        const DesiredInstance *di;
+        static const char nul[] = "[Container]\nImage=a\0\n";
+
+        put(0, "web.container",
+            "[Container]\nImage=busybox\n[Deploy]\nReplicas=0\n[Install]\nWantedBy=multi-user.target\n");
+        put(0, "tpl@.container", "[Container]\nImage=busybox\n[Install]\nWantedBy=multi-user.target\n");
+        put(0, "huge.container", "[Container]\nImage=busybox\n[Deploy]\nReplicas=99999999999\n");
+        put(0, "empty.container", "");
+        put_n(0, "nul.container", nul, sizeof(nul) - 1);
+        put(1, "big.container", "[Container]\nImage=busybox\n[Deploy]\nReplicas=3\n");
+        put(0, "big@2.container", "[Container]\nImage=other\n");
+        assert_int_equal(reconcile_desired_set(&ctx, &d), 0);
+
+        /* Replicas=0: the unit alone, loaded, not wanted running. */
+        assert_non_null(di = desired(&d, "web"));
+        assert_ok(di->file);
+        assert_null(di->replica);
+        assert_true(reconcile_file_is_scaled_to_zero(di->file));
+        assert_false(reconcile_file_wants_start(di->file));
+        assert_null(desired(&d, "web@1"));
+        /* A template without DefaultInstance= runs nothing. */
+        assert_null(desired(&d, "tpl@"));
+        /* Invalid files are in the set with their errors (listed as failed to load). */
+        assert_non_null(di = desired(&d, "huge"));
+        assert_true(di->file->n_errors > 0);
+        assert_non_null(di = desired(&d, "nul"));
+        assert_error(di->file, "NUL byte", 2);
+        assert_non_null(di = desired(&d, "empty"));
+        assert_true(di->file->n_errors > 0);
+        /* A replica name taken by its own file appears once. */
+        size_t n_big2 = 0;
+        for (size_t i = 0; i < d.n_instances; i++)
+                n_big2 += streq(d.instances[i].name, "big@2");
+        assert_int_equal(n_big2, 1);
+        assert_non_null(desired(&d, "big@3"));
+
+        /* The diff: web@1/web@2 scaled away (stop the running one, forget the other). */
+        assert_true(d.n_instances <= ELEMENTSOF(ops));
+        assert_int_equal(reconcile_plan(&d, cur, 3, ops, gone), 0);
+        assert_int_equal(gone[0], RECONCILE_STOP);
+        assert_int_equal(gone[1], RECONCILE_REMOVE);
+        assert_int_equal(gone[2], RECONCILE_STOP);
+        for (size_t i = 0; i < d.n_instances; i++)
+                if (streq(d.instances[i].name, "web"))
+                        assert_int_equal(ops[i], RECONCILE_ADD);
+                else if (streq(d.instances[i].name, "nul"))
+                        assert_int_equal(ops[i], RECONCILE_KEEP_BAD);
+}
+
+/* Scaling a running single unit to zero stops it, although Replicas= is not in the hash. */
+static void test_reconcile_scale_to_zero(void **state) {
+        _cleanup_(desired_set_done) DesiredSet d = {};
+        _cleanup_unit_file_free_ UnitFile *before = NULL;
+        ReconcileCurrent cur[1] = { { .name = "web", .has_file = true, .active = true } };
+        ReconcileOp ops[1];
+        ReconcileGone gone[1];
+
+        before = load_text("[Container]\nImage=busybox\n");
+        cur[0].hash = unit_settings_hash(&before->settings);
+        unlink(before->path);
+        put(0, "web.container", "[Container]\nImage=busybox\n[Deploy]\nReplicas=0\n");
+        assert_int_equal(reconcile_desired_set(&ctx, &d), 0);
+        assert_int_equal(d.n_instances, 1);
+        assert_int_equal(reconcile_plan(&d, cur, 1, ops, gone), 0);
+        assert_int_equal(ops[0], RECONCILE_REPLACE);
+        assert_int_equal(gone[0], RECONCILE_STAYS);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_basic_values, setup, teardown),
@@ -986,6 +1072,8 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_verify_json, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_load_path, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_hash, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_reconcile_desired_set, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_reconcile_scale_to_zero, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

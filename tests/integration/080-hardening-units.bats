@@ -1,0 +1,148 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Hostile and odd unit files against a real supd: nothing crashes it, nothing leaks a file.
+
+load helpers
+
+setup() { setup_supd; }
+teardown() { teardown_supd; }
+
+assert_alive() {
+        kill -0 "$SUPD_PID" 2>/dev/null || { echo "supd died" >&2; cat "$TEST_ROOT/supd.log" >&2; return 1; }
+}
+
+replicated_unit() { # replicated_unit NAME N
+        write_unit "$1" <<UNIT
+[Container]
+Rootfs=$ROOTFS
+Exec=/bin/sleep 1000
+[Deploy]
+Replicas=$2
+[Install]
+WantedBy=multi-user.target
+UNIT
+}
+
+@test "Replicas=0: loaded, nothing running; start succeeds and starts nothing; survives restart" {
+        replicated_unit web 0
+        start_supd
+        run supctl list --all
+        [ "$status" -eq 0 ]
+        assert_contains "$output" "web  loaded inactive"
+        run supctl status web
+        [ "$status" -eq 3 ]
+        assert_contains "$output" "Loaded: loaded ($UNITS/web.container"
+        run supctl start web
+        [ "$status" -eq 0 ]
+        state_is web inactive
+        run supctl start web.container
+        [ "$status" -eq 0 ]
+        run supctl reload
+        [ "$status" -eq 0 ]
+        assert_alive
+        # And on the next start of supd, which is where the old crash repeated itself.
+        stop_supd
+        start_supd
+        state_is web inactive
+        assert_alive
+}
+
+@test "Replicas= scaled from 2 to 0 on reload stops the instances and keeps the unit" {
+        replicated_unit web 2
+        start_supd
+        wait_until 5 state_is web@1 running
+        wait_until 5 state_is web@2 running
+        replicated_unit web 0
+        run supctl reload
+        [ "$status" -eq 0 ]
+        assert_contains "$output" "stopped web@1: scaled down"
+        assert_contains "$output" "stopped web@2: scaled down"
+        assert_alive
+        run supctl status web@1
+        [ "$status" -eq 4 ]
+        state_is web inactive
+        # And back up again.
+        replicated_unit web 1
+        run supctl reload
+        [ "$status" -eq 0 ]
+        wait_until 5 state_is web@1 running
+}
+
+@test "a directory of nasty unit files: supd starts, reloads and lists, and verify agrees" {
+        replicated_unit zero 0
+        replicated_unit huge 99999999999999999999
+        replicated_unit negative -1
+        replicated_unit max 1000
+        sed -i 's/^Exec=.*/Exec=\/bin\/true/; /WantedBy/d' "$UNITS/max.container"
+        write_unit 'tpl@' <<UNIT
+[Container]
+Rootfs=$ROOTFS
+Exec=/bin/sleep 1000
+[Install]
+WantedBy=multi-user.target
+UNIT
+        write_unit 'tplz@' <<UNIT
+[Container]
+Rootfs=$ROOTFS
+Exec=/bin/sleep 1000
+[Deploy]
+Replicas=0
+[Install]
+DefaultInstance=a
+UNIT
+        write_unit 'tplbad@' <<UNIT
+[Container]
+Rootfs=$ROOTFS
+[Install]
+DefaultInstance=../../x
+UNIT
+        : > "$UNITS/empty.container"
+        printf '[Container]\nRootfs=/x\nExec=/bin/a\0b\n' > "$UNITS/nul.container"
+        printf '\0\0\0\0' > "$UNITS/allnul.container"
+        head -c 4096 /dev/urandom > "$UNITS/random.container"
+        printf '[Deploy]\nReplicas=0\n' > "$UNITS/deployonly.container"
+        printf '[Container]\nImage=x\n[Deploy]\nReplicas=3\n' > "$UNITS/rep.container"
+        printf '[Container]\nImage=y\n' > "$UNITS/rep@2.container"
+        mkdir -p "$UNITS/zero.container.d"
+        printf '[Deploy]\nReplicas=5\n' > "$UNITS/zero.container.d/10-more.conf"
+        printf '[Deploy]\nReplicas=0\n' > "$UNITS/zero.container.d/20-none.conf"
+        start_supd
+        assert_alive
+        run supctl list --all
+        [ "$status" -eq 0 ]
+        assert_contains "$output" "zero"
+        run supctl reload
+        assert_alive
+        # Change everything once more and reload again.
+        replicated_unit zero 2
+        printf '[Deploy]\nReplicas=0\n' > "$UNITS/zero.container.d/20-none.conf"
+        printf '[Deploy]\nReplicas=2\n' > "$UNITS/deployonly.container"
+        rm -f "$UNITS/rep@2.container"
+        run supctl reload
+        assert_alive
+        run supctl list --all
+        [ "$status" -eq 0 ]
+        for u in huge negative empty nul allnul random tplbad@; do
+                run supctl status "$u" >/dev/null
+                assert_alive
+        done
+        run supctl start tplz@b
+        assert_alive
+        # verify and the daemon agree: a file verify accepts is loaded by supd, and the other way round.
+        for f in "$UNITS"/*.container; do
+                name=$(basename "$f" .container)
+                case "$name" in *@) continue ;; esac
+                run supctl verify "$f"
+                v=$status
+                # A replicated unit is there as its first instance.
+                n=$name
+                supctl inspect "$n" >/dev/null 2>&1 || n=$name@1
+                load=$(prop "$n" LoadState 2>/dev/null || true)
+                if [ "$v" -eq 0 ]; then
+                        [ "$load" = loaded ] || { echo "verify accepts $name, supd says '$load'"; false; }
+                else
+                        [ "$load" != loaded ] || { echo "verify rejects $name, supd loaded it"; false; }
+                fi
+        done
+        assert_alive
+}
