@@ -67,6 +67,7 @@ int manager_new(const char *root, Manager **ret) {
                 return -ENOMEM;
         m->ctx = (UnitLoadContext){
                 .search_path = m->search_path,
+                .root = m->root,
                 .hostname = m->hostname,
                 .machine_id = m->machine_id,
         };

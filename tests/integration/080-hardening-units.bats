@@ -146,3 +146,70 @@ UNIT
         done
         assert_alive
 }
+
+@test "a unit file symlinked outside the search path is refused and never quoted; FIFO and directory too" {
+        # A stand-in for /etc/shadow: outside the units directory, inside the test's root.
+        printf 'root:TOPSECRETHASH:19000:0:99999:7:::\nTOPSECRET2 line two\n' > "$TEST_ROOT/secret"
+        chmod 600 "$TEST_ROOT/secret"
+        ln -s ../../../secret "$UNITS/s.container"
+        # An absolute target is taken inside --root, as every other path is: /secret is the file
+        # above, the host's path to it points nowhere inside the root.
+        ln -s /secret "$UNITS/s2.container"
+        ln -s "$TEST_ROOT/secret" "$UNITS/s3.container"
+        mkfifo "$UNITS/fifo.container"
+        mkdir "$UNITS/dir.container"
+        mkdir "$UNITS/web.container.d"
+        ln -s ../../../../secret "$UNITS/web.container.d/10-leak.conf"
+        write_unit web <<UNIT
+[Container]
+Rootfs=$ROOTFS
+Exec=/bin/sleep 1000
+[Install]
+WantedBy=multi-user.target
+UNIT
+        start_supd
+        run supctl reload
+        assert_contains "$output" "failed s: unit file is a symlink"
+        run supctl status s
+        assert_contains "$output" "unit file is a symlink to a file outside the unit search path"
+        run supctl status s2
+        assert_contains "$output" "unit file is a symlink to a file outside the unit search path"
+        run supctl status s3
+        assert_contains "$output" "unit file is a dangling or looping symlink"
+        run supctl status fifo
+        assert_contains "$output" "is not a regular file"
+        run supctl status dir
+        assert_contains "$output" "is not a regular file"
+        run supctl status web
+        assert_contains "$output" "drop-in is a symlink to a file outside the unit search path"
+        kill -0 "$SUPD_PID"
+        local all=""
+        for u in s s2 s3 fifo dir web; do
+                all+=$(supctl status "$u" 2>&1 || true)
+                all+=$(supctl inspect "$u" 2>&1 || true)
+                all+=$(supctl verify "$UNITS/$u.container" 2>&1 || true)
+                all+=$(supctl verify --json "$UNITS/$u.container" 2>&1 || true)
+        done
+        all+=$(supctl list --all 2>&1)
+        all+=$(cat "$TEST_ROOT/supd.log")
+        assert_contains "$all" "symlink to a file outside the unit search path"
+        case "$all" in
+        *TOPSECRET* | *root:* | *"'root'"*) echo "the secret file leaked: $all" >&2; false ;;
+        esac
+        run supctl verify "$UNITS/s.container"
+        [ "$status" -eq 1 ]
+        assert_contains "$output" "$UNITS/s.container: unit file is a symlink to a file outside the unit search path"
+}
+
+@test "a symlink to another file of the search path is followed (an alias)" {
+        mkdir -p "$TEST_ROOT/usr/lib/supd/units"
+        cat > "$TEST_ROOT/usr/lib/supd/units/real.container" <<UNIT
+[Container]
+Rootfs=$ROOTFS
+Exec=/bin/sleep 1000
+UNIT
+        ln -s /usr/lib/supd/units/real.container "$UNITS/alias.container"
+        start_supd
+        supctl start alias
+        state_is alias running
+}

@@ -776,7 +776,7 @@ static void test_hostile_file_types(void **state) {
 
         assert_int_equal(symlink("/dev/null", dev), 0);
         u = load("dev");
-        assert_error(u, "not a regular file", 0);
+        assert_error(u, "unit file is a symlink to a file outside the unit search path", 0);
         unit_file_free(TAKE_PTR(u));
 
         assert_int_equal(mkdir(dir, 0755), 0);
@@ -1047,6 +1047,108 @@ static void test_reconcile_scale_to_zero(void **state) {
         assert_int_equal(gone[0], RECONCILE_STAYS);
 }
 
+static bool any_diag_contains(const UnitFile *u, const char *text) {
+        for (size_t i = 0; i < u->n_errors; i++)
+                if (strstr(u->errors[i].message, text))
+                        return true;
+        for (size_t i = 0; i < u->n_warnings; i++)
+                if (strstr(u->warnings[i].message, text))
+                        return true;
+        return false;
+}
+
+/* A symlinked unit file is followed only into the search path; nothing of another file is quoted. */
+static void test_symlinks(void **state) {
+        _cleanup_unit_file_free_ UnitFile *u = NULL;
+        _cleanup_free_ char *secret = path_join(tmp, "secret"), *outdir = path_join(tmp, "outside");
+        _cleanup_free_ char *s_link = path_join(dirs[0], "s.container");
+        _cleanup_free_ char *alias = path_join(dirs[0], "alias.container");
+        _cleanup_free_ char *fifo = path_join(dirs[1], "fifo");
+        _cleanup_free_ char *fifo_link = path_join(dirs[0], "f.container");
+        _cleanup_free_ char *dangling = path_join(dirs[0], "dangling.container");
+        _cleanup_free_ char *dropin_dir = path_join(dirs[0], "ok.container.d");
+        _cleanup_free_ char *dropin_link = path_join(dirs[0], "ok2.container.d/10-x.conf");
+        _cleanup_free_ char *outconf = path_join(tmp, "outside/10-x.conf");
+        int fd;
+
+        fd = open(secret, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        assert_true(fd >= 0);
+        assert_true(write(fd, "root:SECRETHASH:19000:0:99999:7:::\n", 36) == 36);
+        close(fd);
+
+        assert_int_equal(symlink(secret, s_link), 0);
+        u = load("s");
+        assert_error(u, "unit file is a symlink to a file outside the unit search path", 0);
+        assert_false(any_diag_contains(u, "SECRET"));
+        assert_false(any_diag_contains(u, "root"));
+        unit_file_free(TAKE_PTR(u));
+
+        /* verify FILE: the file's own directory is the search path. */
+        assert_int_equal(unit_file_load_path(&ctx, s_link, &u), 0);
+        assert_error(u, "symlink to a file outside the unit search path", 0);
+        assert_false(any_diag_contains(u, "SECRET"));
+        unit_file_free(TAKE_PTR(u));
+
+        /* A link to another file of the search path is an alias: followed. */
+        put(1, "real.container", "[Container]\nImage=busybox\n");
+        assert_int_equal(symlink("../run/real.container", alias), 0);
+        u = load("alias");
+        assert_ok(u);
+        assert_string_equal(u->settings.image, "busybox");
+        unit_file_free(TAKE_PTR(u));
+
+        /* Inside the search path, but a FIFO: refused without blocking. */
+        alarm(20);
+        assert_int_equal(mkfifo(fifo, 0644), 0);
+        assert_int_equal(symlink(fifo, fifo_link), 0);
+        u = load("f");
+        assert_error(u, "not a regular file", 0);
+        unit_file_free(TAKE_PTR(u));
+        alarm(0);
+
+        assert_int_equal(symlink("nowhere.container", dangling), 0);
+        u = load("dangling");
+        assert_error(u, "dangling", 0);
+        unit_file_free(TAKE_PTR(u));
+
+        /* Drop-ins: a symlinked drop-in, and a drop-in directory that is a link out. */
+        put(0, "ok.container", "[Container]\nImage=a\n");
+        assert_int_equal(mkdir(dropin_dir, 0755), 0);
+        _cleanup_free_ char *dl = path_join(dropin_dir, "10-secret.conf");
+        assert_int_equal(symlink(secret, dl), 0);
+        u = load("ok");
+        assert_error(u, "drop-in is a symlink to a file outside the unit search path", 0);
+        assert_false(any_diag_contains(u, "SECRET"));
+        unit_file_free(TAKE_PTR(u));
+
+        assert_int_equal(mkdir(outdir, 0755), 0);
+        fd = open(outconf, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        assert_true(fd >= 0);
+        assert_true(write(fd, "SECRET=1\n", 9) == 9);
+        close(fd);
+        put(0, "ok2.container", "[Container]\nImage=a\n");
+        *strrchr(dropin_link, '/') = 0;
+        assert_int_equal(symlink(outdir, dropin_link), 0);
+        u = load("ok2");
+        assert_error(u, "drop-in resolves to a file outside the unit search path", 0);
+        assert_false(any_diag_contains(u, "SECRET"));
+}
+
+/* Input quoted in a message is at most UNIT_TOKEN_MAX (40) bytes, then "…". */
+static void test_quote_prefix_only(void **state) {
+        _cleanup_unit_file_free_ UnitFile *u = NULL;
+
+        u = load_text("[Container]\nImage=a\n"
+                      "root:$6$0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJ:19000:0\n"
+                      "just some words and then a very long tail 0123456789abcdefghijklmnopqrstuvwxyz\n"
+                      "UnknownKeyWithAVeryLongNameThatGoesOnAndOnForeverAndEver=1\n");
+        assert_error(u, "root:' uses ':' as separator", 3);
+        assert_error(u, "got 'just some words and then a very long tai\xe2\x80\xa6'", 4);
+        assert_error(u, "unknown key 'UnknownKeyWithAVeryLongNameThatGoesOnAnd\xe2\x80\xa6'", 5);
+        assert_false(any_diag_contains(u, "0123456789"));
+        assert_false(any_diag_contains(u, "Forever"));
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_basic_values, setup, teardown),
@@ -1073,6 +1175,8 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_load_path, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_hash, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_reconcile_desired_set, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_symlinks, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_quote_prefix_only, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_reconcile_scale_to_zero, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
