@@ -109,21 +109,26 @@ Manager *manager_free(Manager *m) {
 }
 
 Unit *manager_get_unit(Manager *m, const char *name) {
-        size_t n = strlen(name);
+        _cleanup_free_ char *plain = unit_name_normalize(name); /* "web.container" is "web" */
 
-        /* "web.container" names the same unit as "web". */
-        if (n > 10 && streq(name + n - 10, ".container"))
-                n -= 10;
+        if (!plain)
+                return NULL;
         for (size_t i = 0; i < m->n_units; i++)
-                if (strlen(m->units[i]->name) == n && strneq(m->units[i]->name, name, n))
+                if (streq(m->units[i]->name, plain))
                         return m->units[i];
         return NULL;
 }
 
 size_t manager_match_units(Manager *m, const char *name, Unit ***ret) {
+        _cleanup_free_ char *plain = unit_name_normalize(name);
         Unit **l = NULL;
         size_t n = 0;
-        Unit *u = manager_get_unit(m, name);
+        Unit *u;
+
+        *ret = NULL;
+        if (!plain)
+                return 0;
+        u = manager_get_unit(m, plain);
 
         if (u) {
                 l = new0(Unit *, 1);
@@ -135,7 +140,7 @@ size_t manager_match_units(Manager *m, const char *name, Unit ***ret) {
         }
         /* A replicated unit: every "name@i" instance loaded from name.container. */
         for (size_t i = 0; i < m->n_units; i++)
-                if (m->units[i]->replica && streq(m->units[i]->load_name, name)) {
+                if (m->units[i]->replica && streq(m->units[i]->load_name, plain)) {
                         Unit **nl = realloc(l, (n + 1) * sizeof(Unit *));
                         if (!nl) {
                                 free(l);
@@ -471,7 +476,8 @@ void reload_actions_free(ReloadAction *a, size_t n) {
 
 static void log_diagnostics(int level, const UnitDiagnostic *d, size_t n) {
         for (size_t i = 0; i < n; i++) {
-                _cleanup_free_ char *s = unit_diagnostic_format(&d[i]);
+                _cleanup_free_ char *s = level == LOG_WARNING ? unit_warning_format(&d[i])
+                                                              : unit_diagnostic_format(&d[i]);
                 log_full(level, "%s", strna(s));
         }
 }

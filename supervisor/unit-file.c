@@ -49,6 +49,13 @@ bool unit_name_is_valid(const char *name) {
         return true;
 }
 
+char *unit_name_normalize(const char *name) {
+        size_t l = strlen(name);
+        if (l > strlen(UNIT_SUFFIX) && streq(name + l - strlen(UNIT_SUFFIX), UNIT_SUFFIX))
+                return strndup(name, l - strlen(UNIT_SUFFIX));
+        return strdup(name);
+}
+
 /* ---- Diagnostics ---- */
 
 const char *unit_token(const char *s, char buf[static UNIT_TOKEN_MAX + 4]) {
@@ -109,6 +116,13 @@ char *unit_diagnostic_format(const UnitDiagnostic *d) {
         char *s;
         int k = d->line > 0 ? asprintf(&s, "%s:%u: %s", d->path, d->line, d->message)
                             : asprintf(&s, "%s: %s", d->path, d->message);
+        return k < 0 ? NULL : s;
+}
+
+char *unit_warning_format(const UnitDiagnostic *d) {
+        char *s;
+        int k = d->line > 0 ? asprintf(&s, "%s:%u: warning: %s", d->path, d->line, d->message)
+                            : asprintf(&s, "%s: warning: %s", d->path, d->message);
         return k < 0 ? NULL : s;
 }
 
@@ -755,6 +769,34 @@ static int find_on_path(const UnitLoadContext *ctx, const char *file_name, char 
         return -ENOENT;
 }
 
+/* The same file name lower on the search path is ignored: say so, naming both files, so that an
+ * administrator editing /run's copy learns why nothing changes. */
+static int warn_shadowed(const UnitLoadContext *ctx, UnitFile *u) {
+        const char *base = strrchr(u->path, '/');
+        bool below = false;
+
+        base = base ? base + 1 : u->path;
+        STRV_FOREACH (dir, ctx->search_path) {
+                _cleanup_free_ char *p = path_join(*dir, base);
+                struct stat sb;
+                int r;
+
+                if (!p)
+                        return -ENOMEM;
+                if (streq(p, u->path)) {
+                        below = true;
+                        continue;
+                }
+                if (!below || lstat(p, &sb) < 0)
+                        continue;
+                r = unit_file_diag(u, false, p, 0, "unit file is shadowed by %s, which takes precedence, ignoring it",
+                                   u->path);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 static bool replica_is_valid(const char *s) {
         size_t n = strlen(s);
         if (n == 0 || n > UNIT_NAME_MAX)
@@ -770,15 +812,9 @@ int unit_file_load(const UnitLoadContext *ctx, const char *name, const char *rep
         _cleanup_unit_file_free_ UnitFile *u = NULL;
         _cleanup_strv_free_ char **dirs = NULL;
         _cleanup_free_ char *plain = NULL, *file = NULL, *tmpl_file = NULL;
-        size_t l;
         int r;
 
-        /* Be lenient with "web.container": it names the same unit. */
-        l = strlen(name);
-        if (l > strlen(UNIT_SUFFIX) && streq(name + l - strlen(UNIT_SUFFIX), UNIT_SUFFIX))
-                plain = strndup(name, l - strlen(UNIT_SUFFIX));
-        else
-                plain = strdup(name);
+        plain = unit_name_normalize(name);
         if (!plain)
                 return -ENOMEM;
         if (!unit_name_is_valid(plain) || (replica && !replica_is_valid(replica)))
@@ -795,6 +831,9 @@ int unit_file_load(const UnitLoadContext *ctx, const char *name, const char *rep
         r = find_on_path(ctx, file, &u->path);
         if (r == -ENOENT && tmpl_file)
                 r = find_on_path(ctx, tmpl_file, &u->path);
+        if (r < 0)
+                return r;
+        r = warn_shadowed(ctx, u);
         if (r < 0)
                 return r;
 

@@ -213,3 +213,89 @@ UNIT
         supctl start alias
         state_is alias running
 }
+
+@test "names: NAME and NAME.container mean the same unit for every verb, also for new instances" {
+        write_unit 'tp@' <<UNIT
+[Container]
+Rootfs=$ROOTFS
+Exec=/bin/sleep 1000
+UNIT
+        cat > "$UNITS/one.container" <<UNIT
+[Container]
+Rootfs=$ROOTFS
+Exec=/bin/sleep 1000
+UNIT
+        replicated_unit rep 2
+        start_supd
+        supctl start tp@x.container
+        state_is tp@x running
+        run supctl inspect tp@x.container
+        [ "$status" -eq 0 ]
+        [ "$(echo "$output" | jq -r .Name)" = "tp@x" ]
+        run supctl status tp@x.container
+        [ "$status" -eq 0 ]
+        run supctl status tp@x
+        [ "$status" -eq 0 ]
+        supctl kill -s SIGCONT tp@x.container
+        supctl restart tp@x.container
+        state_is tp@x running
+        supctl stop tp@x.container
+        state_is tp@x inactive
+        run supctl list --all
+        case "$output" in *"tp@x.container"*) echo "an instance named with the suffix: $output" >&2; false ;; esac
+        # Both forms for a plain and a replicated unit.
+        for n in one one.container; do
+                supctl start "$n"
+                state_is one running
+                supctl stop "$n"
+                state_is one inactive
+                supctl reset-failed "$n"
+        done
+        wait_until 5 state_is rep@1 running
+        supctl stop rep.container
+        state_is rep@1 inactive
+        state_is rep@2 inactive
+        supctl start rep.container
+        state_is rep@2 running
+}
+
+@test "warnings read PATH:LINE: warning: message in verify, the log and status" {
+        write_unit w <<UNIT
+[Unit]
+Frobnicate=yes
+[Container]
+Rootfs=$ROOTFS
+Exec=/bin/sleep 1000
+UNIT
+        run supctl verify "$UNITS/w.container"
+        [ "$status" -eq 0 ]
+        assert_contains "$output" "$UNITS/w.container:2: warning: unknown key 'Frobnicate'"
+        start_supd
+        run supctl status w
+        assert_contains "$output" "$UNITS/w.container:2: warning: unknown key 'Frobnicate'"
+        assert_contains "$(cat "$TEST_ROOT/supd.log")" "$UNITS/w.container:2: warning: unknown key 'Frobnicate'"
+        case "$(cat "$TEST_ROOT/supd.log") $output" in *"warning: $UNITS"*) false ;; esac
+}
+
+@test "the same unit in /etc and /run: /etc wins, status shows it, the log and verify name both" {
+        local run_units=$TEST_ROOT/run/supd/units
+        mkdir -p "$run_units"
+        cat > "$UNITS/dup.container" <<UNIT
+[Unit]
+Description=from etc
+[Container]
+Rootfs=$ROOTFS
+Exec=/bin/sleep 1000
+UNIT
+        sed 's/from etc/from run/' "$UNITS/dup.container" > "$run_units/dup.container"
+        start_supd
+        run supctl status dup
+        assert_contains "$output" "from etc"
+        assert_contains "$output" "Loaded: loaded ($UNITS/dup.container"
+        local warning="$run_units/dup.container: warning: unit file is shadowed by $UNITS/dup.container"
+        assert_contains "$output" "$warning"
+        assert_contains "$(cat "$TEST_ROOT/supd.log")" "$warning"
+        run supctl verify "$run_units/dup.container" "$UNITS/dup.container"
+        [ "$status" -eq 0 ]
+        assert_contains "$output" "$warning"
+}
