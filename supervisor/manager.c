@@ -476,8 +476,8 @@ void reload_actions_free(ReloadAction *a, size_t n) {
 
 static void log_diagnostics(int level, const UnitDiagnostic *d, size_t n) {
         for (size_t i = 0; i < n; i++) {
-                _cleanup_free_ char *s = level == LOG_WARNING ? unit_warning_format(&d[i])
-                                                              : unit_diagnostic_format(&d[i]);
+                _cleanup_free_ char *s =
+                        level == LOG_WARNING ? unit_warning_format(&d[i]) : unit_diagnostic_format(&d[i]);
                 log_full(level, "%s", strna(s));
         }
 }
@@ -604,8 +604,8 @@ int manager_reload(Manager *m, ReloadAction **ret, size_t *ret_n) {
                         u->file = TAKE_PTR(di->file);
                         u->start_after_stop = !reconcile_file_is_scaled_to_zero(u->file);
                         (void) manager_stop_unit(m, u);
-                        (void) add_action(&actions, &n_actions, u->start_after_stop ? "replaced" : "stopped",
-                                          u->name, u->start_after_stop ? NULL : "scaled to zero");
+                        (void) add_action(&actions, &n_actions, u->start_after_stop ? "replaced" : "stopped", u->name,
+                                          u->start_after_stop ? NULL : "scaled to zero");
                         break;
                 default:
                         u->bad = unit_file_free(u->bad);

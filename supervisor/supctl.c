@@ -610,7 +610,9 @@ static void verify_warn_shadowed(char **args) {
                                         pb = i;
                         }
                         if (pa >= 0 && pb > pa)
-                                fprintf(stderr, "%s: warning: unit file is shadowed by %s, which takes precedence, ignoring it\n",
+                                fprintf(stderr,
+                                        "%s: warning: unit file is shadowed by %s, which takes precedence, ignoring "
+                                        "it\n",
                                         *b, *a);
                 }
 }

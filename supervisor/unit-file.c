@@ -3,14 +3,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ini.h>
+#include <limits.h>
+#include <linux/openat2.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <linux/openat2.h>
-#include <limits.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -510,8 +510,8 @@ static int open_unit_file(UnitLoadState *st, const char *what) {
                         return unit_file_diag(st->unit, true, st->path, 0, "cannot access file: %s", strerror(errno));
         } else if (!fd_is_below(fd, st->allowed_dirs))
                 /* A symlinked directory on the way (a drop-in directory linked to /etc). */
-                return unit_file_diag(st->unit, true, st->path, 0, "%s resolves to a file outside the unit search path",
-                                      what);
+                return unit_file_diag(st->unit, true, st->path, 0,
+                                      "%s resolves to a file outside the unit search path", what);
         if (!S_ISREG(sb.st_mode))
                 return unit_file_diag(st->unit, true, st->path, 0, "%s is not a regular file, refusing to read it",
                                       what);

@@ -20,11 +20,11 @@
 typedef struct UnitLoadState {
         UnitFile *unit;
         SpecifierContext spec;
-        const char *unit_dir;   /* absolute directory of the main file, for relative paths */
-        const char *path;       /* the file being parsed (owned by unit) */
+        const char *unit_dir;      /* absolute directory of the main file, for relative paths */
+        const char *path;          /* the file being parsed (owned by unit) */
         char *const *allowed_dirs; /* a symlinked file must resolve below one of these */
         const char *root;          /* --root, for absolute symlink targets; NULL or "" for "/" */
-        unsigned n_assignments; /* over all files of the unit, bounded by UNIT_ASSIGNMENTS_MAX */
+        unsigned n_assignments;    /* over all files of the unit, bounded by UNIT_ASSIGNMENTS_MAX */
         /* Where each table entry was last assigned, so validation can point at the line. */
         const char *item_path[UNIT_ITEMS_MAX];
         unsigned item_line[UNIT_ITEMS_MAX];
