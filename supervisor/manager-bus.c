@@ -157,10 +157,10 @@ static int append_kv_as(sd_bus_message *r, const char *k, char **l) {
         return sd_bus_message_close_container(r);
 }
 
-static char **diagnostics_strv(const UnitDiagnostic *d, size_t n) {
+static char **diagnostics_strv(const UnitDiagnostic *d, size_t n, bool warnings) {
         char **l = NULL;
         for (size_t i = 0; i < n; i++) {
-                if (strv_consume(&l, unit_diagnostic_format(&d[i])) < 0)
+                if (strv_consume(&l, warnings ? unit_warning_format(&d[i]) : unit_diagnostic_format(&d[i])) < 0)
                         return strv_free(l);
         }
         return l;
@@ -176,10 +176,10 @@ static int append_unit_properties(sd_bus_message *reply, Manager *m, Unit *u) {
         int r;
 
         if (u->bad) {
-                errors = diagnostics_strv(u->bad->errors, u->bad->n_errors);
-                warnings = diagnostics_strv(u->bad->warnings, u->bad->n_warnings);
+                errors = diagnostics_strv(u->bad->errors, u->bad->n_errors, false);
+                warnings = diagnostics_strv(u->bad->warnings, u->bad->n_warnings, true);
         } else if (u->file)
-                warnings = diagnostics_strv(u->file->warnings, u->file->n_warnings);
+                warnings = diagnostics_strv(u->file->warnings, u->file->n_warnings, true);
         if (asprintf(&log_path, "%s/%s.log", m->log_dir, u->name) < 0)
                 return -ENOMEM;
         snprintf(hash, sizeof(hash), "%016llx", (unsigned long long) (s ? unit_settings_hash(s) : 0));
@@ -269,10 +269,11 @@ static int method_get_unit(sd_bus_message *msg, void *userdata, sd_bus_error *er
 
 /* Units are named by the client as "web", "web.container", "web@2", or a template instance
  * "tmpl@inst" that is loaded on first use. */
-static int resolve_units(Manager *m, const char *name, Unit ***ret, sd_bus_error *error) {
-        size_t n = manager_match_units(m, name, ret);
+static int resolve_units(Manager *m, const char *arg, Unit ***ret, sd_bus_error *error) {
+        size_t n = manager_match_units(m, arg, ret);
         _cleanup_(unit_file_freep) UnitFile *f = NULL;
-        const char *at = strchr(name, '@');
+        _cleanup_free_ char *name = NULL;
+        const char *at;
         Unit *u;
         int r;
 
@@ -280,6 +281,11 @@ static int resolve_units(Manager *m, const char *name, Unit ***ret, sd_bus_error
                 return (int) n;
         free(*ret);
         *ret = NULL;
+        /* A new instance is named without the suffix, so that stop and status find it. */
+        name = unit_name_normalize(arg);
+        if (!name)
+                return -ENOMEM;
+        at = strchr(name, '@');
         if (!at || !at[1] || !unit_name_is_valid(name))
                 return sd_bus_error_setf(error, "io.supd.Error.NoSuchUnit", "Unit %s not found.", name);
 

@@ -13,13 +13,9 @@
 #include "manager-exec.h"
 #include "manager-image.h"
 #include "manager.h"
+#include "reconcile.h"
 
 static const char *const search_dirs[] = { "/etc/supd/units", "/run/supd/units", "/usr/lib/supd/units" };
-
-static bool endswith_at(const char *s) {
-        size_t n = strlen(s);
-        return n > 0 && s[n - 1] == '@';
-}
 
 static char *prefixed(const Manager *m, const char *path) {
         char *r;
@@ -71,6 +67,7 @@ int manager_new(const char *root, Manager **ret) {
                 return -ENOMEM;
         m->ctx = (UnitLoadContext){
                 .search_path = m->search_path,
+                .root = m->root,
                 .hostname = m->hostname,
                 .machine_id = m->machine_id,
         };
@@ -112,21 +109,26 @@ Manager *manager_free(Manager *m) {
 }
 
 Unit *manager_get_unit(Manager *m, const char *name) {
-        size_t n = strlen(name);
+        _cleanup_free_ char *plain = unit_name_normalize(name); /* "web.container" is "web" */
 
-        /* "web.container" names the same unit as "web". */
-        if (n > 10 && streq(name + n - 10, ".container"))
-                n -= 10;
+        if (!plain)
+                return NULL;
         for (size_t i = 0; i < m->n_units; i++)
-                if (strlen(m->units[i]->name) == n && strneq(m->units[i]->name, name, n))
+                if (streq(m->units[i]->name, plain))
                         return m->units[i];
         return NULL;
 }
 
 size_t manager_match_units(Manager *m, const char *name, Unit ***ret) {
+        _cleanup_free_ char *plain = unit_name_normalize(name);
         Unit **l = NULL;
         size_t n = 0;
-        Unit *u = manager_get_unit(m, name);
+        Unit *u;
+
+        *ret = NULL;
+        if (!plain)
+                return 0;
+        u = manager_get_unit(m, plain);
 
         if (u) {
                 l = new0(Unit *, 1);
@@ -138,7 +140,7 @@ size_t manager_match_units(Manager *m, const char *name, Unit ***ret) {
         }
         /* A replicated unit: every "name@i" instance loaded from name.container. */
         for (size_t i = 0; i < m->n_units; i++)
-                if (m->units[i]->replica && streq(m->units[i]->load_name, name)) {
+                if (m->units[i]->replica && streq(m->units[i]->load_name, plain)) {
                         Unit **nl = realloc(l, (n + 1) * sizeof(Unit *));
                         if (!nl) {
                                 free(l);
@@ -272,6 +274,9 @@ int manager_start_unit(Manager *m, Unit *u, bool manual, char **ret_error) {
         *ret_error = NULL;
         if (m->exiting)
                 return -ESHUTDOWN;
+        /* Replicas=0: nothing to run, so nothing to pull in either. */
+        if (reconcile_file_is_scaled_to_zero(u->file))
+                return unit_start(u, manual, ret_error);
 
         r = collect_pulled(m, u, &set, &n, ret_error);
         if (r >= 0)
@@ -471,7 +476,8 @@ void reload_actions_free(ReloadAction *a, size_t n) {
 
 static void log_diagnostics(int level, const UnitDiagnostic *d, size_t n) {
         for (size_t i = 0; i < n; i++) {
-                _cleanup_free_ char *s = unit_diagnostic_format(&d[i]);
+                _cleanup_free_ char *s =
+                        level == LOG_WARNING ? unit_warning_format(&d[i]) : unit_diagnostic_format(&d[i]);
                 log_full(level, "%s", strna(s));
         }
 }
@@ -481,30 +487,28 @@ static void log_unit_file_diagnostics(const UnitFile *f) {
         log_diagnostics(LOG_WARNING, f->warnings, f->n_warnings);
 }
 
-/* One loaded file becomes one or more instance names. */
-static int instance_names(const UnitFile *f, const char *name, char ***ret_names, char ***ret_replicas) {
-        _cleanup_strv_free_ char **names = NULL, **replicas = NULL;
-
-        if (f->n_errors == 0 && unit_settings_has_replicas(&f->settings)) {
-                for (unsigned i = 1; i <= f->settings.replicas; i++) {
-                        char *n, *r;
-                        if (asprintf(&n, "%s@%u", name, i) < 0 || strv_consume(&names, n) < 0)
-                                return -ENOMEM;
-                        if (asprintf(&r, "%u", i) < 0 || strv_consume(&replicas, r) < 0)
-                                return -ENOMEM;
-                }
-        } else {
-                if (strv_extend(&names, name) < 0 || strv_extend(&replicas, "") < 0)
-                        return -ENOMEM;
-        }
-        *ret_names = TAKE_PTR(names);
-        *ret_replicas = TAKE_PTR(replicas);
-        return 0;
+static bool unit_is_desired(const Unit *u) {
+        return reconcile_file_wants_start(u->file);
 }
 
-static bool unit_is_desired(Manager *m, const Unit *u) {
-        const UnitSettings *s = unit_settings(u);
-        return s && unit_settings_autostart(s);
+/* What the diff needs to know about the units held now. */
+static int current_units(Manager *m, ReconcileCurrent **ret) {
+        ReconcileCurrent *c = new0(ReconcileCurrent, m->n_units);
+        if (!c)
+                return -ENOMEM;
+        for (size_t i = 0; i < m->n_units; i++) {
+                const Unit *u = m->units[i];
+                c[i] = (ReconcileCurrent){
+                        .name = u->name,
+                        .has_file = u->file,
+                        .active = unit_is_active(u),
+                        .auto_restart = u->state == UNIT_AUTO_RESTART,
+                        .pinned = u->manual_instance || u->transient,
+                        .hash = u->hash,
+                };
+        }
+        *ret = c;
+        return 0;
 }
 
 /* Two supervisors with one [Cgroup] Parent= would remove each other's cgroups: the second refuses
@@ -530,9 +534,13 @@ static int manager_claim_cgroup_root(Manager *m) {
 }
 
 int manager_reload(Manager *m, ReloadAction **ret, size_t *ret_n) {
-        _cleanup_strv_free_ char **names = NULL, **seen = NULL;
-        UnitDiagnostic *bad = NULL, *conf_errors = NULL;
-        size_t n_bad = 0, n_conf_errors = 0, n_actions = 0;
+        _cleanup_(desired_set_done) DesiredSet d = {};
+        _cleanup_free_ ReconcileCurrent *cur = NULL;
+        _cleanup_free_ ReconcileOp *ops = NULL;
+        _cleanup_free_ ReconcileGone *gone = NULL;
+        _cleanup_free_ Unit **old = NULL;
+        UnitDiagnostic *conf_errors = NULL;
+        size_t n_conf_errors = 0, n_actions = 0, n_old;
         ReloadAction *actions = NULL;
         int r;
 
@@ -563,112 +571,91 @@ int manager_reload(Manager *m, ReloadAction **ret, size_t *ret_n) {
                                  cgroup_root_delegated(m->cgroup_root) ? " (delegated by systemd)" : "");
         }
 
-        r = unit_file_enumerate(&m->ctx, &names, &bad, &n_bad);
+        /* First the pure part: what the files ask for, and how it differs from what we hold. */
+        r = reconcile_desired_set(&m->ctx, &d);
         if (r < 0)
-                return log_error_errno(r, "Failed to enumerate units: %m");
+                return log_error_errno(r, "Failed to load units: %m");
         unit_diagnostics_free(m->bad_names, m->n_bad_names);
-        m->bad_names = bad;
-        m->n_bad_names = n_bad;
-        for (size_t i = 0; i < n_bad; i++)
-                log_error("%s: %s", bad[i].path, bad[i].message);
+        m->bad_names = TAKE_PTR(d.bad_names);
+        m->n_bad_names = d.n_bad_names;
+        d.n_bad_names = 0;
+        for (size_t i = 0; i < m->n_bad_names; i++)
+                log_error("%s: %s", m->bad_names[i].path, m->bad_names[i].message);
+        for (size_t i = 0; i < d.n_failures; i++)
+                log_error_errno(d.failures[i].error, "%s: failed to load: %m", d.failures[i].name);
 
-        STRV_FOREACH (name, names) {
-                _cleanup_(unit_file_freep) UnitFile *f = NULL;
-                _cleanup_strv_free_ char **inames = NULL, **replicas = NULL;
-                const char *load_name = *name;
-                _cleanup_free_ char *inst = NULL;
+        r = current_units(m, &cur);
+        if (r < 0)
+                return log_oom();
+        n_old = m->n_units;
+        old = new0(Unit *, n_old);
+        ops = new0(ReconcileOp, d.n_instances);
+        gone = new0(ReconcileGone, n_old);
+        if (!old || !ops || !gone)
+                return log_oom();
+        memcpy(old, m->units, n_old * sizeof(Unit *));
+        (void) reconcile_plan(&d, cur, n_old, ops, gone);
 
-                if (endswith_at(*name)) {
-                        /* A template runs only through DefaultInstance= or "supctl start t@i". */
-                        _cleanup_(unit_file_freep) UnitFile *t = NULL;
-                        if (unit_file_load(&m->ctx, *name, NULL, &t) < 0 || t->n_errors > 0 ||
-                            !t->settings.default_instance)
-                                continue;
-                        if (asprintf(&inst, "%s%s", *name, t->settings.default_instance) < 0)
-                                return -ENOMEM;
-                        load_name = inst;
-                        if (strv_contains(names, inst))
-                                continue;
-                }
+        /* Then act on the difference. */
+        for (size_t i = 0; i < d.n_instances; i++) {
+                DesiredInstance *di = &d.instances[i];
+                Unit *u = manager_get_unit(m, di->name);
 
-                r = unit_file_load(&m->ctx, load_name, NULL, &f);
-                if (r < 0) {
-                        log_error_errno(r, "%s: failed to load: %m", load_name);
+                if (ops[i] == RECONCILE_KEEP)
                         continue;
+                /* Replicas share one file: report its problems once. */
+                if (!di->replica || streq(di->replica, "1"))
+                        log_unit_file_diagnostics(di->file);
+                if (!u) {
+                        u = unit_new(m, di->name, di->load_name, di->replica);
+                        if (!u || manager_add_unit(m, u) < 0) {
+                                unit_free(u);
+                                return log_oom();
+                        }
                 }
-                log_unit_file_diagnostics(f);
-                r = instance_names(f, load_name, &inames, &replicas);
-                if (r < 0)
-                        return r;
+                u->not_found = false;
 
-                for (size_t i = 0; inames[i]; i++) {
-                        _cleanup_(unit_file_freep) UnitFile *fi = NULL;
-                        const char *rep = isempty(replicas[i]) ? NULL : replicas[i];
-                        Unit *u = manager_get_unit(m, inames[i]);
-                        bool is_new = !u;
-
-                        if (strv_extend(&seen, inames[i]) < 0)
-                                return -ENOMEM;
-                        if (rep) {
-                                r = unit_file_load(&m->ctx, load_name, rep, &fi);
-                                if (r < 0)
-                                        continue;
-                        } else {
-                                fi = f;
-                                f = NULL;
-                                /* Several instances never share one UnitFile. */
-                        }
-
-                        if (!u) {
-                                u = unit_new(m, inames[i], load_name, rep);
-                                if (!u || manager_add_unit(m, u) < 0) {
-                                        unit_free(u);
-                                        return -ENOMEM;
-                                }
-                        }
-                        u->not_found = false;
-
-                        if (fi->n_errors > 0) {
-                                /* Keep running the last good version; show the new errors. */
-                                unit_file_free(u->bad);
-                                u->bad = TAKE_PTR(fi);
-                                if (u->file)
-                                        log_warning("%s: new configuration is invalid, keeping the running one.",
-                                                    u->name);
-                                (void) add_action(&actions, &n_actions, "failed", u->name, u->bad->errors[0].message);
-                                continue;
-                        }
+                switch (ops[i]) {
+                case RECONCILE_KEEP_BAD:
+                        /* Keep running the last good version; show the new errors. */
+                        unit_file_free(u->bad);
+                        u->bad = TAKE_PTR(di->file);
+                        if (u->file)
+                                log_warning("%s: new configuration is invalid, keeping the running one.", u->name);
+                        (void) add_action(&actions, &n_actions, "failed", u->name, u->bad->errors[0].message);
+                        break;
+                case RECONCILE_REPLACE:
                         u->bad = unit_file_free(u->bad);
-
-                        if (!is_new && u->file && unit_is_active(u) && u->state != UNIT_AUTO_RESTART &&
-                            unit_settings_hash(&fi->settings) != u->hash) {
-                                unit_file_free(u->file);
-                                u->file = TAKE_PTR(fi);
-                                u->start_after_stop = true;
-                                (void) manager_stop_unit(m, u);
-                                (void) add_action(&actions, &n_actions, "replaced", u->name, NULL);
-                                continue;
-                        }
                         unit_file_free(u->file);
-                        u->file = TAKE_PTR(fi);
+                        u->file = TAKE_PTR(di->file);
+                        u->start_after_stop = !reconcile_file_is_scaled_to_zero(u->file);
+                        (void) manager_stop_unit(m, u);
+                        (void) add_action(&actions, &n_actions, u->start_after_stop ? "replaced" : "stopped", u->name,
+                                          u->start_after_stop ? NULL : "scaled to zero");
+                        break;
+                default:
+                        u->bad = unit_file_free(u->bad);
+                        unit_file_free(u->file);
+                        u->file = TAKE_PTR(di->file);
+                        break;
                 }
         }
 
         /* Units whose file is gone (or that scaled away) are stopped and forgotten. */
-        for (size_t i = 0; i < m->n_units;) {
-                Unit *u = m->units[i];
-                if (strv_contains(seen, u->name) || u->manual_instance || u->transient) {
-                        i++;
+        for (size_t j = 0; j < n_old; j++) {
+                Unit *u = old[j];
+                if (gone[j] == RECONCILE_STAYS)
                         continue;
-                }
                 u->not_found = true;
-                if (unit_is_active(u)) {
+                if (gone[j] == RECONCILE_STOP) {
+                        bool scaled = false;
+                        for (size_t i = 0; u->replica && i < d.n_instances && !scaled; i++)
+                                scaled = streq(d.instances[i].load_name, u->load_name);
                         (void) manager_stop_unit(m, u);
-                        (void) add_action(&actions, &n_actions, "stopped", u->name, "unit file removed");
-                        i++;
-                        continue;
-                }
-                manager_remove_unit(m, u);
+                        (void) add_action(&actions, &n_actions, "stopped", u->name,
+                                          scaled ? "scaled down" : "unit file removed");
+                } else
+                        manager_remove_unit(m, u);
         }
 
         /* Start what is desired and not running. */
@@ -676,7 +663,7 @@ int manager_reload(Manager *m, ReloadAction **ret, size_t *ret_n) {
                 Unit *u = m->units[i];
                 _cleanup_free_ char *error = NULL;
 
-                if (!unit_is_desired(m, u) || unit_is_active(u) || u->state == UNIT_FAILED || u->not_found)
+                if (!unit_is_desired(u) || unit_is_active(u) || u->state == UNIT_FAILED || u->not_found)
                         continue;
                 r = manager_start_unit(m, u, false, &error);
                 (void) add_action(&actions, &n_actions, r < 0 ? "failed" : "started", u->name, error);

@@ -410,8 +410,9 @@ static int print_status(const Props *ps) {
         }
         STRV_FOREACH (e, errors)
                 printf("      Error: %s%s%s\n", ANSI_RED, *e, ANSI_NORMAL);
+        /* Already "PATH:LINE: warning: message", as verify and the log show them. */
         STRV_FOREACH (e, prop_l(ps, "LoadWarnings"))
-                printf("    Warning: %s\n", *e);
+                printf("             %s\n", *e);
 
         printf("     Active: %s%s (%s)%s", color, active, sub, ANSI_NORMAL);
         if (streq(active, "failed") && !streq(result, "success"))
@@ -587,6 +588,35 @@ static int verb_reload(sd_bus *bus, char **args) {
 
 /* ---- verify: no daemon needed ---- */
 
+/* With several files of one name from the search path, the one of highest precedence is what supd
+ * loads: warn about the others as the daemon does. */
+static void verify_warn_shadowed(char **args) {
+        static const char *const dirs[] = { "/etc/supd/units", "/run/supd/units", "/usr/lib/supd/units" };
+        const char *root = arg_root && !streq(arg_root, "/") ? arg_root : "";
+
+        STRV_FOREACH (a, args)
+                STRV_FOREACH (b, args) {
+                        int pa = -1, pb = -1;
+                        const char *ba = strrchr(*a, '/'), *bb = strrchr(*b, '/');
+                        if (a == b || !ba || !bb || !streq(ba, bb))
+                                continue;
+                        for (int i = 0; i < (int) ELEMENTSOF(dirs); i++) {
+                                _cleanup_free_ char *d = NULL;
+                                if (asprintf(&d, "%s%s", root, dirs[i]) < 0)
+                                        return;
+                                if ((size_t) (ba - *a) == strlen(d) && strneq(*a, d, strlen(d)))
+                                        pa = i;
+                                if ((size_t) (bb - *b) == strlen(d) && strneq(*b, d, strlen(d)))
+                                        pb = i;
+                        }
+                        if (pa >= 0 && pb > pa)
+                                fprintf(stderr,
+                                        "%s: warning: unit file is shadowed by %s, which takes precedence, ignoring "
+                                        "it\n",
+                                        *b, *a);
+                }
+}
+
 static int verb_verify(char **args) {
         UnitLoadContext ctx = { .hostname = "localhost", .machine_id = "00000000000000000000000000000000" };
         char host[256];
@@ -630,8 +660,8 @@ static int verb_verify(char **args) {
                                 fprintf(stderr, "%s\n", strna(e));
                         }
                         for (size_t i = 0; i < f->n_warnings; i++) {
-                                _cleanup_free_ char *e = unit_diagnostic_format(&f->warnings[i]);
-                                fprintf(stderr, "warning: %s\n", strna(e));
+                                _cleanup_free_ char *e = unit_warning_format(&f->warnings[i]);
+                                fprintf(stderr, "%s\n", strna(e));
                         }
                 }
                 if (f->n_errors > 0)
@@ -639,6 +669,8 @@ static int verb_verify(char **args) {
         }
         if (arg_json && strv_length(args) > 1)
                 json_end_array(&w);
+        else if (!arg_json)
+                verify_warn_shadowed(args);
         return ret;
 }
 

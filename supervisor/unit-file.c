@@ -3,12 +3,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ini.h>
+#include <limits.h>
+#include <linux/openat2.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "basic/fileio.h"
@@ -46,6 +49,13 @@ bool unit_name_is_valid(const char *name) {
         return true;
 }
 
+char *unit_name_normalize(const char *name) {
+        size_t l = strlen(name);
+        if (l > strlen(UNIT_SUFFIX) && streq(name + l - strlen(UNIT_SUFFIX), UNIT_SUFFIX))
+                return strndup(name, l - strlen(UNIT_SUFFIX));
+        return strdup(name);
+}
+
 /* ---- Diagnostics ---- */
 
 const char *unit_token(const char *s, char buf[static UNIT_TOKEN_MAX + 4]) {
@@ -53,10 +63,10 @@ const char *unit_token(const char *s, char buf[static UNIT_TOKEN_MAX + 4]) {
         for (; s[i] && i < UNIT_TOKEN_MAX; i++)
                 buf[i] = ((unsigned char) s[i] < 0x20 || s[i] == 0x7f) ? '?' : s[i];
         if (s[i]) {
-                /* Do not cut a UTF-8 sequence in half. */
-                while (i > 0 && ((unsigned char) buf[i] & 0xc0) == 0x80)
+                /* Do not cut a UTF-8 sequence in half: s[i], the first byte left out, must start one. */
+                while (i > 0 && ((unsigned char) s[i] & 0xc0) == 0x80)
                         i--;
-                memcpy(buf + i, "...", 4);
+                memcpy(buf + i, "\xe2\x80\xa6", 4); /* "…" and the NUL */
         } else
                 buf[i] = 0;
         return buf;
@@ -106,6 +116,13 @@ char *unit_diagnostic_format(const UnitDiagnostic *d) {
         char *s;
         int k = d->line > 0 ? asprintf(&s, "%s:%u: %s", d->path, d->line, d->message)
                             : asprintf(&s, "%s: %s", d->path, d->message);
+        return k < 0 ? NULL : s;
+}
+
+char *unit_warning_format(const UnitDiagnostic *d) {
+        char *s;
+        int k = d->line > 0 ? asprintf(&s, "%s:%u: warning: %s", d->path, d->line, d->message)
+                            : asprintf(&s, "%s: warning: %s", d->path, d->message);
         return k < 0 ? NULL : s;
 }
 
@@ -359,8 +376,8 @@ static int preprocess(UnitLoadState *st, char *buf, size_t size, Record **ret, s
                         char *colon = strchr(line, ':');
                         if (colon && colon > line && (*colon = 0, key_name_is_valid(strip(line))))
                                 k = unit_file_diag(st->unit, true, st->path, first,
-                                                   "'%s:' uses ':' as separator; systemd syntax needs '%s=VALUE'",
-                                                   unit_token(strip(line), t), strip(line));
+                                                   "'%s:' uses ':' as separator; systemd syntax needs 'KEY=VALUE'",
+                                                   unit_token(strip(line), t));
                         else
                                 k = unit_file_diag(st->unit, true, st->path, first,
                                                    "expected 'Key=Value', a [Section] or a comment, got '%s'",
@@ -424,28 +441,107 @@ static void note_mtime(UnitFile *u, const struct stat *st) {
                 u->mtime_max = t;
 }
 
-/* st->path must already point at a string owned by the unit. */
-static int parse_file(UnitLoadState *st) {
-        _cleanup_free_ char *buf = NULL;
-        struct stat sb;
-        size_t size;
-        int r;
+/* Resolves path as the kernel would, but with an absolute symlink target taken inside ctx->root, as
+ * everything else under --root is. Returns an O_PATH fd. */
+static int open_resolved(const char *root, const char *path) {
+        struct open_how how = { .flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_NO_MAGICLINKS };
+        _cleanup_close_ int root_fd = -EBADF;
+        size_t l = strlen(strempty(root));
+        long fd;
 
-        /* stat() first, so that a FIFO or a device (or a symlink to one) is never even opened. */
-        if (stat(st->path, &sb) < 0)
+        if (l > 0 && strneq(path, root, l) && path[l] == '/') {
+                root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+                if (root_fd < 0)
+                        return -errno;
+                how.resolve |= RESOLVE_IN_ROOT;
+                fd = syscall(SYS_openat2, root_fd, path + l, &how, sizeof(how));
+        } else
+                fd = syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof(how));
+        if (fd < 0 && errno == ENOSYS) /* before Linux 5.6: the host's view, still checked below */
+                fd = open(path, O_PATH | O_CLOEXEC);
+        return fd < 0 ? -errno : (int) fd;
+}
+
+/* True when the file behind fd lies below one of dirs (compared after resolving both). */
+static bool fd_is_below(int fd, char *const *dirs) {
+        char proc[64], target[PATH_MAX];
+        ssize_t n;
+
+        snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+        n = readlink(proc, target, sizeof(target) - 1);
+        if (n <= 0 || (size_t) n >= sizeof(target) - 1)
+                return false;
+        target[n] = 0;
+        STRV_FOREACH (d, dirs) {
+                _cleanup_free_ char *real = realpath(*d, NULL);
+                size_t l;
+                if (!real)
+                        continue;
+                l = strlen(real);
+                if (streq(real, "/") || (strneq(target, real, l) && target[l] == '/'))
+                        return true;
+        }
+        return false;
+}
+
+/* Opens st->path for reading, refusing what is not a regular file and a symlink whose target is
+ * not inside the unit search path (a link to /etc/shadow must not show up in status and logs).
+ * Every check is made on the fd that is then read, so a file swapped in between is not read.
+ * Returns an O_PATH fd (> 0), 0 with a diagnostic added, or -ENOMEM. */
+static int open_unit_file(UnitLoadState *st, const char *what) {
+        _cleanup_close_ int fd = -EBADF;
+        struct stat sb;
+
+        fd = open(st->path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0 || fstat(fd, &sb) < 0)
                 return unit_file_diag(st->unit, true, st->path, 0, "cannot access file: %s", strerror(errno));
+        if (S_ISLNK(sb.st_mode)) {
+                safe_close(TAKE_FD(fd));
+                fd = open_resolved(st->root, st->path);
+                if (fd == -ENOENT || fd == -ELOOP || fd == -EXDEV)
+                        return unit_file_diag(st->unit, true, st->path, 0, "%s is a dangling or looping symlink",
+                                              what);
+                if (fd < 0)
+                        return unit_file_diag(st->unit, true, st->path, 0, "cannot access file: %s", strerror(-fd));
+                if (!fd_is_below(fd, st->allowed_dirs))
+                        return unit_file_diag(st->unit, true, st->path, 0,
+                                              "%s is a symlink to a file outside the unit search path", what);
+                if (fstat(fd, &sb) < 0)
+                        return unit_file_diag(st->unit, true, st->path, 0, "cannot access file: %s", strerror(errno));
+        } else if (!fd_is_below(fd, st->allowed_dirs))
+                /* A symlinked directory on the way (a drop-in directory linked to /etc). */
+                return unit_file_diag(st->unit, true, st->path, 0,
+                                      "%s resolves to a file outside the unit search path", what);
         if (!S_ISREG(sb.st_mode))
-                return unit_file_diag(st->unit, true, st->path, 0, "not a regular file, refusing to read it");
+                return unit_file_diag(st->unit, true, st->path, 0, "%s is not a regular file, refusing to read it",
+                                      what);
         if ((uint64_t) sb.st_size > UNIT_FILE_SIZE_MAX)
                 return unit_file_diag(st->unit, true, st->path, 0, "file is too large (%llu bytes, limit %u)",
                                       (unsigned long long) sb.st_size, UNIT_FILE_SIZE_MAX);
         note_mtime(st->unit, &sb);
+        return TAKE_FD(fd);
+}
 
-        r = read_file_at(AT_FDCWD, st->path, UNIT_FILE_SIZE_MAX, &buf, &size);
+/* st->path must already point at a string owned by the unit. */
+static int parse_file(UnitLoadState *st, const char *what) {
+        _cleanup_free_ char *buf = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        char proc[64];
+        size_t size;
+        int r;
+
+        r = open_unit_file(st, what);
+        if (r <= 0)
+                return r;
+        fd = r;
+        /* Reopening the O_PATH fd through /proc reads exactly the inode that was checked. */
+        snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+        r = read_file_at(AT_FDCWD, proc, UNIT_FILE_SIZE_MAX, &buf, &size);
         if (r == -ENOMEM)
                 return r;
-        if (r == -EBADFD)
-                return unit_file_diag(st->unit, true, st->path, 0, "not a regular file, refusing to read it");
+        if (r == -EBADFD || r == -EISDIR)
+                return unit_file_diag(st->unit, true, st->path, 0, "%s is not a regular file, refusing to read it",
+                                      what);
         if (r == -EFBIG)
                 return unit_file_diag(st->unit, true, st->path, 0, "file is too large (limit %u bytes)",
                                       UNIT_FILE_SIZE_MAX);
@@ -629,8 +725,11 @@ static int load_common(const UnitLoadContext *ctx, UnitFile *u, char *const *dro
         if (!unit_dir)
                 return -ENOMEM;
         st.unit_dir = unit_dir;
+        /* verify FILE has no search path: the file's own directory stands in for it. */
+        st.allowed_dirs = ctx && ctx->search_path ? ctx->search_path : (char *const[]){ unit_dir, NULL };
+        st.root = ctx ? ctx->root : NULL;
         st.path = u->path;
-        r = parse_file(&st);
+        r = parse_file(&st, "unit file");
         if (r < 0)
                 return r;
 
@@ -642,7 +741,7 @@ static int load_common(const UnitLoadContext *ctx, UnitFile *u, char *const *dro
                         r = strv_extend(&u->dropin_paths, d[i].path);
                 if (r >= 0) {
                         st.path = u->dropin_paths[strv_length(u->dropin_paths) - 1];
-                        r = parse_file(&st);
+                        r = parse_file(&st, "drop-in");
                 }
                 free(d[i].name);
                 free(d[i].path);
@@ -662,12 +761,40 @@ static int find_on_path(const UnitLoadContext *ctx, const char *file_name, char 
                 struct stat sb;
                 if (!p)
                         return -ENOMEM;
-                if (stat(p, &sb) < 0 && (errno == ENOENT || errno == ENOTDIR))
+                if (lstat(p, &sb) < 0 && (errno == ENOENT || errno == ENOTDIR))
                         continue;
                 *ret = TAKE_PTR(p);
                 return 0;
         }
         return -ENOENT;
+}
+
+/* The same file name lower on the search path is ignored: say so, naming both files, so that an
+ * administrator editing /run's copy learns why nothing changes. */
+static int warn_shadowed(const UnitLoadContext *ctx, UnitFile *u) {
+        const char *base = strrchr(u->path, '/');
+        bool below = false;
+
+        base = base ? base + 1 : u->path;
+        STRV_FOREACH (dir, ctx->search_path) {
+                _cleanup_free_ char *p = path_join(*dir, base);
+                struct stat sb;
+                int r;
+
+                if (!p)
+                        return -ENOMEM;
+                if (streq(p, u->path)) {
+                        below = true;
+                        continue;
+                }
+                if (!below || lstat(p, &sb) < 0)
+                        continue;
+                r = unit_file_diag(u, false, p, 0, "unit file is shadowed by %s, which takes precedence, ignoring it",
+                                   u->path);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
 }
 
 static bool replica_is_valid(const char *s) {
@@ -685,15 +812,9 @@ int unit_file_load(const UnitLoadContext *ctx, const char *name, const char *rep
         _cleanup_unit_file_free_ UnitFile *u = NULL;
         _cleanup_strv_free_ char **dirs = NULL;
         _cleanup_free_ char *plain = NULL, *file = NULL, *tmpl_file = NULL;
-        size_t l;
         int r;
 
-        /* Be lenient with "web.container": it names the same unit. */
-        l = strlen(name);
-        if (l > strlen(UNIT_SUFFIX) && streq(name + l - strlen(UNIT_SUFFIX), UNIT_SUFFIX))
-                plain = strndup(name, l - strlen(UNIT_SUFFIX));
-        else
-                plain = strdup(name);
+        plain = unit_name_normalize(name);
         if (!plain)
                 return -ENOMEM;
         if (!unit_name_is_valid(plain) || (replica && !replica_is_valid(replica)))
@@ -710,6 +831,9 @@ int unit_file_load(const UnitLoadContext *ctx, const char *name, const char *rep
         r = find_on_path(ctx, file, &u->path);
         if (r == -ENOENT && tmpl_file)
                 r = find_on_path(ctx, tmpl_file, &u->path);
+        if (r < 0)
+                return r;
+        r = warn_shadowed(ctx, u);
         if (r < 0)
                 return r;
 

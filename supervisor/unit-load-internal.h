@@ -13,14 +13,18 @@
 #define UNIT_ASSIGNMENTS_MAX 10000 /* lines per unit, main file and drop-ins together */
 #define UNIT_FILE_SIZE_MAX (4U * 1024 * 1024)
 #define UNIT_DROPINS_MAX 256
-#define UNIT_TOKEN_MAX 64 /* tokens quoted in messages are shortened to this */
+/* Input quoted in a message is shortened to this many bytes: enough to find the line, too little to
+ * copy a secret out of a file that should never have been read (a password hash, a key). */
+#define UNIT_TOKEN_MAX 40
 
 typedef struct UnitLoadState {
         UnitFile *unit;
         SpecifierContext spec;
-        const char *unit_dir;   /* absolute directory of the main file, for relative paths */
-        const char *path;       /* the file being parsed (owned by unit) */
-        unsigned n_assignments; /* over all files of the unit, bounded by UNIT_ASSIGNMENTS_MAX */
+        const char *unit_dir;      /* absolute directory of the main file, for relative paths */
+        const char *path;          /* the file being parsed (owned by unit) */
+        char *const *allowed_dirs; /* a symlinked file must resolve below one of these */
+        const char *root;          /* --root, for absolute symlink targets; NULL or "" for "/" */
+        unsigned n_assignments;    /* over all files of the unit, bounded by UNIT_ASSIGNMENTS_MAX */
         /* Where each table entry was last assigned, so validation can point at the line. */
         const char *item_path[UNIT_ITEMS_MAX];
         unsigned item_line[UNIT_ITEMS_MAX];
@@ -41,7 +45,7 @@ UnitSectionClass unit_section_classify(const char *name, const char **ret_canoni
  * "too many" entry is kept and the rest dropped. */
 int unit_file_diag(UnitFile *u, bool error, const char *path, unsigned line, const char *fmt, ...) _printf_(5, 6);
 
-/* Copies s into buf for quoting in a message, shortened with "..." past UNIT_TOKEN_MAX bytes and
+/* Copies s into buf for quoting in a message, shortened with "…" past UNIT_TOKEN_MAX bytes and
  * with control characters replaced, so that a 1 MB line never becomes a 1 MB message. */
 const char *unit_token(const char *s, char buf[static UNIT_TOKEN_MAX + 4]);
 

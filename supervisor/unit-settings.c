@@ -1056,8 +1056,8 @@ int unit_settings_assign(UnitLoadState *st, const char *section, const char *key
                  * files written for them carry many we do not need: warn only. [Container] and
                  * [Deploy] are ours to define, where a typo must not go unnoticed. */
                 if (streq(section, "Container") || streq(section, "Deploy"))
-                        return DIAG_ERR(st, line, "unknown key '%s' in section [%s]", key, section);
-                return DIAG_WARN(st, line, "unknown key '%s' in section [%s], ignoring", key, section);
+                        return DIAG_ERR(st, line, "unknown key '%s' in section [%s]", unit_token(key, t), section);
+                return DIAG_WARN(st, line, "unknown key '%s' in section [%s], ignoring", unit_token(key, t), section);
         }
 
         if (it->flags & ITEM_NO_SPECIFIERS)

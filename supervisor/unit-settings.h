@@ -206,6 +206,7 @@ static inline void unit_file_freep(UnitFile **u) {
 /* Everything the loader needs to know about the host; filled by the caller so tests can fake it. */
 typedef struct UnitLoadContext {
         char **search_path;     /* highest precedence first, already prefixed by --root */
+        const char *root;       /* the --root prefix ("" or NULL for the host): symlinks resolve in it */
         const char *hostname;   /* %H */
         const char *machine_id; /* %m */
 } UnitLoadContext;
@@ -235,10 +236,17 @@ int unit_file_enumerate(const UnitLoadContext *ctx, char ***ret_names, UnitDiagn
  * '@', not "." or "..". */
 bool unit_name_is_valid(const char *name);
 
+/* The one place where "web.container" becomes "web" (systemd accepts "foo.service" and "foo"):
+ * a new string without the suffix, or NULL on OOM. */
+char *unit_name_normalize(const char *name);
+
 void unit_diagnostics_free(UnitDiagnostic *d, size_t n);
 
 /* "PATH:LINE: message", or "PATH: message" when line is 0; a new string, NULL on OOM. */
 char *unit_diagnostic_format(const UnitDiagnostic *d);
+/* "PATH:LINE: warning: message" (or "PATH: warning: message"): how a warning is shown everywhere,
+ * in verify's output, the daemon's log and status. */
+char *unit_warning_format(const UnitDiagnostic *d);
 
 /* Writes a verify --json object for u. */
 void unit_file_to_json(const UnitFile *u, struct JsonWriter *w);

@@ -11,6 +11,7 @@
 #include "image-store.h"
 #include "manager-image.h"
 #include "manager.h"
+#include "reconcile.h"
 #include "spawn.h"
 #include "unit.h"
 
@@ -548,6 +549,14 @@ int unit_start(Unit *u, bool manual, char **ret_error) {
         }
         u->stop_requested = false;
         u->timer_source = sd_event_source_disable_unref(u->timer_source);
+
+        /* [Deploy] Replicas=0: the unit is loaded with nothing to run; starting it starts nothing
+         * and succeeds. */
+        if (reconcile_file_is_scaled_to_zero(u->file)) {
+                if (u->state != UNIT_INACTIVE)
+                        unit_set_state(u, UNIT_INACTIVE);
+                return 0;
+        }
 
         if (!resume && !start_limit_test(&u->start_limit, s->start_limit_interval, s->start_limit_burst,
                                          now_usec(CLOCK_MONOTONIC))) {

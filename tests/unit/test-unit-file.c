@@ -18,6 +18,7 @@
 #include "basic/json.h"
 #include "basic/macro.h"
 #include "basic/strv.h"
+#include "reconcile.h"
 #include "unit-settings.h"
 
 static char tmp[256];
@@ -775,7 +776,7 @@ static void test_hostile_file_types(void **state) {
 
         assert_int_equal(symlink("/dev/null", dev), 0);
         u = load("dev");
-        assert_error(u, "not a regular file", 0);
+        assert_error(u, "unit file is a symlink to a file outside the unit search path", 0);
         unit_file_free(TAKE_PTR(u));
 
         assert_int_equal(mkdir(dir, 0755), 0);
@@ -961,6 +962,193 @@ static void test_hash(void **state) {
         assert_true(hash_of("[Container]\nImage=a\n") != hash_of("[Container]\nImage=a\nEntrypoint=\n"));
 }
 
+static const DesiredInstance *desired(const DesiredSet *d, const char *name) {
+        for (size_t i = 0; i < d->n_instances; i++)
+                if (streq(d->instances[i].name, name))
+                        return &d->instances[i];
+        return NULL;
+}
+
+/* The desired set a reload computes (reconcile.c), on the files that used to crash supd. */
+static void test_reconcile_desired_set(void **state) {
+        _cleanup_(desired_set_done) DesiredSet d = {};
+        ReconcileCurrent cur[3] = {
+                { .name = "web@1", .has_file = true, .active = true },
+                { .name = "web@2", .has_file = true, .active = false },
+                { .name = "gone", .has_file = true, .active = true },
+        };
+        ReconcileOp ops[16];
+        ReconcileGone gone[3];
+        const DesiredInstance *di;
+        static const char nul[] = "[Container]\nImage=a\0\n";
+
+        put(0, "web.container",
+            "[Container]\nImage=busybox\n[Deploy]\nReplicas=0\n[Install]\nWantedBy=multi-user.target\n");
+        put(0, "tpl@.container", "[Container]\nImage=busybox\n[Install]\nWantedBy=multi-user.target\n");
+        put(0, "huge.container", "[Container]\nImage=busybox\n[Deploy]\nReplicas=99999999999\n");
+        put(0, "empty.container", "");
+        put_n(0, "nul.container", nul, sizeof(nul) - 1);
+        put(1, "big.container", "[Container]\nImage=busybox\n[Deploy]\nReplicas=3\n");
+        put(0, "big@2.container", "[Container]\nImage=other\n");
+        assert_int_equal(reconcile_desired_set(&ctx, &d), 0);
+
+        /* Replicas=0: the unit alone, loaded, not wanted running. */
+        assert_non_null(di = desired(&d, "web"));
+        assert_ok(di->file);
+        assert_null(di->replica);
+        assert_true(reconcile_file_is_scaled_to_zero(di->file));
+        assert_false(reconcile_file_wants_start(di->file));
+        assert_null(desired(&d, "web@1"));
+        /* A template without DefaultInstance= runs nothing. */
+        assert_null(desired(&d, "tpl@"));
+        /* Invalid files are in the set with their errors (listed as failed to load). */
+        assert_non_null(di = desired(&d, "huge"));
+        assert_true(di->file->n_errors > 0);
+        assert_non_null(di = desired(&d, "nul"));
+        assert_error(di->file, "NUL byte", 2);
+        assert_non_null(di = desired(&d, "empty"));
+        assert_true(di->file->n_errors > 0);
+        /* A replica name taken by its own file appears once. */
+        size_t n_big2 = 0;
+        for (size_t i = 0; i < d.n_instances; i++)
+                n_big2 += streq(d.instances[i].name, "big@2");
+        assert_int_equal(n_big2, 1);
+        assert_non_null(desired(&d, "big@3"));
+
+        /* The diff: web@1/web@2 scaled away (stop the running one, forget the other). */
+        assert_true(d.n_instances <= ELEMENTSOF(ops));
+        assert_int_equal(reconcile_plan(&d, cur, 3, ops, gone), 0);
+        assert_int_equal(gone[0], RECONCILE_STOP);
+        assert_int_equal(gone[1], RECONCILE_REMOVE);
+        assert_int_equal(gone[2], RECONCILE_STOP);
+        for (size_t i = 0; i < d.n_instances; i++)
+                if (streq(d.instances[i].name, "web"))
+                        assert_int_equal(ops[i], RECONCILE_ADD);
+                else if (streq(d.instances[i].name, "nul"))
+                        assert_int_equal(ops[i], RECONCILE_KEEP_BAD);
+}
+
+/* Scaling a running single unit to zero stops it, although Replicas= is not in the hash. */
+static void test_reconcile_scale_to_zero(void **state) {
+        _cleanup_(desired_set_done) DesiredSet d = {};
+        _cleanup_unit_file_free_ UnitFile *before = NULL;
+        ReconcileCurrent cur[1] = { { .name = "web", .has_file = true, .active = true } };
+        ReconcileOp ops[1];
+        ReconcileGone gone[1];
+
+        before = load_text("[Container]\nImage=busybox\n");
+        cur[0].hash = unit_settings_hash(&before->settings);
+        unlink(before->path);
+        put(0, "web.container", "[Container]\nImage=busybox\n[Deploy]\nReplicas=0\n");
+        assert_int_equal(reconcile_desired_set(&ctx, &d), 0);
+        assert_int_equal(d.n_instances, 1);
+        assert_int_equal(reconcile_plan(&d, cur, 1, ops, gone), 0);
+        assert_int_equal(ops[0], RECONCILE_REPLACE);
+        assert_int_equal(gone[0], RECONCILE_STAYS);
+}
+
+static bool any_diag_contains(const UnitFile *u, const char *text) {
+        for (size_t i = 0; i < u->n_errors; i++)
+                if (strstr(u->errors[i].message, text))
+                        return true;
+        for (size_t i = 0; i < u->n_warnings; i++)
+                if (strstr(u->warnings[i].message, text))
+                        return true;
+        return false;
+}
+
+/* A symlinked unit file is followed only into the search path; nothing of another file is quoted. */
+static void test_symlinks(void **state) {
+        _cleanup_unit_file_free_ UnitFile *u = NULL;
+        _cleanup_free_ char *secret = path_join(tmp, "secret"), *outdir = path_join(tmp, "outside");
+        _cleanup_free_ char *s_link = path_join(dirs[0], "s.container");
+        _cleanup_free_ char *alias = path_join(dirs[0], "alias.container");
+        _cleanup_free_ char *fifo = path_join(dirs[1], "fifo");
+        _cleanup_free_ char *fifo_link = path_join(dirs[0], "f.container");
+        _cleanup_free_ char *dangling = path_join(dirs[0], "dangling.container");
+        _cleanup_free_ char *dropin_dir = path_join(dirs[0], "ok.container.d");
+        _cleanup_free_ char *dropin_link = path_join(dirs[0], "ok2.container.d/10-x.conf");
+        _cleanup_free_ char *outconf = path_join(tmp, "outside/10-x.conf");
+        int fd;
+
+        fd = open(secret, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        assert_true(fd >= 0);
+        assert_true(write(fd, "root:SECRETHASH:19000:0:99999:7:::\n", 36) == 36);
+        close(fd);
+
+        assert_int_equal(symlink(secret, s_link), 0);
+        u = load("s");
+        assert_error(u, "unit file is a symlink to a file outside the unit search path", 0);
+        assert_false(any_diag_contains(u, "SECRET"));
+        assert_false(any_diag_contains(u, "root"));
+        unit_file_free(TAKE_PTR(u));
+
+        /* verify FILE: the file's own directory is the search path. */
+        assert_int_equal(unit_file_load_path(&ctx, s_link, &u), 0);
+        assert_error(u, "symlink to a file outside the unit search path", 0);
+        assert_false(any_diag_contains(u, "SECRET"));
+        unit_file_free(TAKE_PTR(u));
+
+        /* A link to another file of the search path is an alias: followed. */
+        put(1, "real.container", "[Container]\nImage=busybox\n");
+        assert_int_equal(symlink("../run/real.container", alias), 0);
+        u = load("alias");
+        assert_ok(u);
+        assert_string_equal(u->settings.image, "busybox");
+        unit_file_free(TAKE_PTR(u));
+
+        /* Inside the search path, but a FIFO: refused without blocking. */
+        alarm(20);
+        assert_int_equal(mkfifo(fifo, 0644), 0);
+        assert_int_equal(symlink(fifo, fifo_link), 0);
+        u = load("f");
+        assert_error(u, "not a regular file", 0);
+        unit_file_free(TAKE_PTR(u));
+        alarm(0);
+
+        assert_int_equal(symlink("nowhere.container", dangling), 0);
+        u = load("dangling");
+        assert_error(u, "dangling", 0);
+        unit_file_free(TAKE_PTR(u));
+
+        /* Drop-ins: a symlinked drop-in, and a drop-in directory that is a link out. */
+        put(0, "ok.container", "[Container]\nImage=a\n");
+        assert_int_equal(mkdir(dropin_dir, 0755), 0);
+        _cleanup_free_ char *dl = path_join(dropin_dir, "10-secret.conf");
+        assert_int_equal(symlink(secret, dl), 0);
+        u = load("ok");
+        assert_error(u, "drop-in is a symlink to a file outside the unit search path", 0);
+        assert_false(any_diag_contains(u, "SECRET"));
+        unit_file_free(TAKE_PTR(u));
+
+        assert_int_equal(mkdir(outdir, 0755), 0);
+        fd = open(outconf, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        assert_true(fd >= 0);
+        assert_true(write(fd, "SECRET=1\n", 9) == 9);
+        close(fd);
+        put(0, "ok2.container", "[Container]\nImage=a\n");
+        *strrchr(dropin_link, '/') = 0;
+        assert_int_equal(symlink(outdir, dropin_link), 0);
+        u = load("ok2");
+        assert_error(u, "drop-in resolves to a file outside the unit search path", 0);
+        assert_false(any_diag_contains(u, "SECRET"));
+}
+
+/* Input quoted in a message is at most UNIT_TOKEN_MAX (40) bytes, then "…". */
+static void test_quote_prefix_only(void **state) {
+        _cleanup_unit_file_free_ UnitFile *u = NULL;
+
+        u = load_text("[Container]\nImage=a\n"
+                      "root:$6$0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJ:19000:0\n"
+                      "just some words and then a very long tail 0123456789abcdefghijklmnopqrstuvwxyz\n"
+                      "UnknownKeyWithAVeryLongNameThatGoesOnAndOnForeverAndEver=1\n");
+        assert_error(u, "root:' uses ':' as separator", 3);
+        assert_error(u, "got 'just some words and then a very long tai\xe2\x80\xa6'", 4);
+        assert_error(u, "unknown key 'UnknownKeyWithAVeryLongNameThatGoesOnAnd\xe2\x80\xa6'", 5);
+        assert_false(any_diag_contains(u, "0123456789"));
+        assert_false(any_diag_contains(u, "Forever"));
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_basic_values, setup, teardown),
@@ -986,6 +1174,10 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_verify_json, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_load_path, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_hash, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_reconcile_desired_set, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_symlinks, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_quote_prefix_only, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_reconcile_scale_to_zero, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
