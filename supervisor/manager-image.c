@@ -100,7 +100,8 @@ static ImageJob *image_job_free(ImageJob *j) {
 
 typedef struct WorkerArgs {
         const char *state_dir;
-        const char *path; /* import: file; pull/rm: ref */
+        ImportLimits limits; /* from supd.conf [Images] */
+        const char *path;    /* import: file; pull/rm: ref */
         const char *name;
         char **in_use;
         int progress_fd;
@@ -127,8 +128,8 @@ static int worker_run(JobKind kind, WorkerArgs *a, char **ret_result, char **ret
         switch (kind) {
         case JOB_IMPORT: {
                 unsigned skipped = 0;
-                r = image_import(s, a->path, a->name, NULL, worker_progress, &a->progress_fd, ret_result, &skipped,
-                                 ret_error);
+                r = image_import(s, a->path, a->name, &a->limits, worker_progress, &a->progress_fd, ret_result,
+                                 &skipped, ret_error);
                 if (r >= 0 && skipped > 0) {
                         /* Containers get a fixed /dev; an image's device nodes would be a way around it. */
                         log_warning("Import of %s: skipped %u device node(s).", a->path, skipped);
@@ -139,7 +140,7 @@ static int worker_run(JobKind kind, WorkerArgs *a, char **ret_result, char **ret
                 return r;
         }
         case JOB_PULL: {
-                ImagePullOptions o = { .insecure = insecure_registries };
+                ImagePullOptions o = { .insecure = insecure_registries, .limits = &a->limits };
                 return image_pull(s, a->path, &o, worker_progress, &a->progress_fd, ret_result, ret_error);
         }
         case JOB_REMOVE: {
@@ -288,6 +289,12 @@ static int job_start(Manager *m, JobKind kind, sd_bus_message *msg, const char *
         if (pid == 0) {
                 WorkerArgs a = {
                         .state_dir = m->state_dir,
+                        .limits = {
+                                .max_bytes = m->config.image_max_import_size,
+                                .max_entries = IMPORT_LIMITS_DEFAULT.max_entries,
+                                .min_free_bytes = m->config.image_min_free_bytes,
+                                .min_free_percent = m->config.image_min_free_percent,
+                        },
                         .path = path,
                         .name = name,
                         .in_use = in_use,
@@ -544,7 +551,9 @@ int manager_image_register(sd_bus *bus, Manager *m) {
 
 int manager_image_startup(Manager *m) {
         _cleanup_(image_store_freep) ImageStore *s = NULL;
-        int r = image_store_open(m->state_dir, IMAGE_STORE_CLEANUP, &s);
+        int r;
+
+        r = image_store_open(m->state_dir, IMAGE_STORE_CLEANUP, &s);
         if (r < 0)
                 return log_error_errno(r, "Failed to open the image store in %s: %m", m->state_dir);
         return 0;

@@ -21,6 +21,12 @@ setup() {
 }
 
 teardown() {
+        # A file system a test mounted for the store: supd goes first, then the mount.
+        if [ -n "${STORE_MOUNT:-}" ]; then
+                stop_supd
+                umount "$STORE_MOUNT" || umount -l "$STORE_MOUNT"
+                STORE_MOUNT=
+        fi
         if [ -n "${REGISTRY_PID:-}" ]; then
                 kill "$REGISTRY_PID" 2>/dev/null || true
                 wait "$REGISTRY_PID" 2>/dev/null || true
@@ -340,4 +346,105 @@ UNIT
         assert_contains "$output" "C /etc/passwd"
         assert_contains "$output" "D /etc/group"
         supctl stop d
+}
+
+# ---- limits on what an import may write ----
+
+# make_bomb FILE MiB: a .tar.zst of a few KiB that expands to MiB of zeros.
+make_bomb() {
+        local d
+        d=$(mktemp -d "$BATS_TEST_TMPDIR/bomb.XXXXXX")
+        head -c "$2M" /dev/zero > "$d/zeros"
+        tar --numeric-owner -C "$d" -cf - . | zstd -q -19 -o "$1"
+        rm -rf "$d"
+}
+
+# store_listing: every path of the store with the size of each file, to compare before/after.
+store_listing() {
+        (cd "$STORE" && find . \( -type f -printf '%p %s\n' \) -o -printf '%p\n' | sort)
+}
+
+tiny_tar() { # tiny_tar FILE: a one-file root filesystem
+        local d
+        d=$(mktemp -d "$BATS_TEST_TMPDIR/tiny.XXXXXX")
+        echo tiny > "$d/hello"
+        tar --numeric-owner -C "$d" -cf "$1" .
+        rm -rf "$d"
+}
+
+@test "MaxImportSize= stops a decompression bomb cleanly and leaves the store as it was" {
+        printf '[Images]\nMaxImportSize=1M\n' >> "$TEST_ROOT/etc/supd/supd.conf"
+        start_supd
+        tiny_tar "$BATS_TEST_TMPDIR/tiny.tar"
+        supctl image import "$BATS_TEST_TMPDIR/tiny.tar" tiny:1
+        make_bomb "$BATS_TEST_TMPDIR/bomb.tar.zst" 50
+        [ "$(stat -c %s "$BATS_TEST_TMPDIR/bomb.tar.zst")" -lt 100000 ]
+        before=$(store_listing)
+        ls_before=$(supctl image ls)
+        run supctl image import "$BATS_TEST_TMPDIR/bomb.tar.zst" bomb:1
+        echo "$output"
+        [ "$status" -ne 0 ]
+        assert_contains "$output" "import stopped: image larger than MaxImportSize=1M"
+        # No partial layer, no scratch dir, no tag, no image.
+        [ "$(store_listing)" = "$before" ]
+        [ "$(supctl image ls)" = "$ls_before" ]
+        [ -z "$(image_id bomb 1)" ]
+}
+
+@test "MinFreeSpace= stops an import that would fill the store's file system (size and percentage)" {
+        mkdir -p "$STORE"
+        mount -t tmpfs -o size=64M,mode=0700 supd-test-store "$STORE"
+        STORE_MOUNT=$STORE
+        printf '[Images]\nMinFreeSpace=40M\n' >> "$TEST_ROOT/etc/supd/supd.conf"
+        start_supd
+        tiny_tar "$BATS_TEST_TMPDIR/tiny.tar"
+        supctl image import "$BATS_TEST_TMPDIR/tiny.tar" tiny:1
+        make_bomb "$BATS_TEST_TMPDIR/bomb.tar.zst" 50
+        before=$(store_listing)
+        ls_before=$(supctl image ls)
+        run supctl image import "$BATS_TEST_TMPDIR/bomb.tar.zst" bomb:1
+        echo "$output"
+        [ "$status" -ne 0 ]
+        assert_contains "$output" "import stopped: it would leave less than 40M free on $STORE (MinFreeSpace=40M)"
+        [ "$(store_listing)" = "$before" ]
+        [ "$(supctl image ls)" = "$ls_before" ]
+        # The limit, not the archive, decides: 20M fit above 40M free.
+        make_bomb "$BATS_TEST_TMPDIR/twenty.tar.zst" 20
+        supctl image import "$BATS_TEST_TMPDIR/twenty.tar.zst" twenty:1
+        [ -n "$(image_id twenty 1)" ]
+        supctl image rm twenty:1
+        # A percentage of the file system: 70% of 64M.
+        sed -i 's/^MinFreeSpace=.*/MinFreeSpace=70%/' "$TEST_ROOT/etc/supd/supd.conf"
+        supctl reload
+        before=$(store_listing)
+        run supctl image import "$BATS_TEST_TMPDIR/bomb.tar.zst" bomb:1
+        echo "$output"
+        [ "$status" -ne 0 ]
+        assert_contains "$output" "free on $STORE (MinFreeSpace=70%)"
+        [ "$(store_listing)" = "$before" ]
+        [ -z "$(image_id bomb 1)" ]
+        [ -n "$(image_id tiny 1)" ]
+}
+
+@test "invalid [Images] values in supd.conf are PATH:LINE errors" {
+        # The helper's supd.conf has 5 lines; these are 6 to 9.
+        printf '[Images]\nMaxImportSize=12Q\nMinFreeSpace=150%%\nMinFreeSpace=lots\n' >> "$TEST_ROOT/etc/supd/supd.conf"
+        start_supd
+        grep -F "$TEST_ROOT/etc/supd/supd.conf:7: invalid size '12Q' for MaxImportSize=" "$TEST_ROOT/supd.log"
+        grep -F "$TEST_ROOT/etc/supd/supd.conf:8: invalid percentage '150%' for MinFreeSpace=" "$TEST_ROOT/supd.log"
+        grep -F "$TEST_ROOT/etc/supd/supd.conf:9: invalid size 'lots' for MinFreeSpace=" "$TEST_ROOT/supd.log"
+}
+
+@test "pull obeys MaxImportSize= and leaves the store as it was" {
+        printf '[Images]\nMaxImportSize=1M\n' >> "$TEST_ROOT/etc/supd/supd.conf"
+        start_supd
+        start_registry
+        push oci:"$FIXTURES/oci":test test/busybox:big
+        before=$(store_listing)
+        run supctl image pull "$REGISTRY/test/busybox:big"
+        echo "$output"
+        [ "$status" -ne 0 ]
+        assert_contains "$output" "import stopped: image larger than MaxImportSize=1M"
+        [ "$(store_listing)" = "$before" ]
+        [ "$(n_layers)" -eq 0 ]
 }
