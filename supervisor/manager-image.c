@@ -118,10 +118,23 @@ static void worker_progress(void *userdata, uint64_t done, uint64_t total, unsig
         (void) !write(fd, line, (size_t) n);
 }
 
+static void store_warn_log(const char *message, void *userdata) {
+        log_warning("%s", message);
+}
+
+/* In a worker, what the store repaired is also told to the client that asked. */
+static void store_warn_worker(const char *message, void *userdata) {
+        int fd = *(int *) userdata;
+        log_warning("%s", message);
+        if (fd >= 0)
+                (void) !dprintf(fd, "warning: %s\n", message);
+}
+
 static int worker_run(JobKind kind, WorkerArgs *a, char **ret_result, char **ret_error) {
         _cleanup_(image_store_freep) ImageStore *s = NULL;
         int r;
 
+        image_store_set_warn(store_warn_worker, &a->progress_fd);
         r = image_store_open(a->state_dir, 0, &s);
         if (r < 0)
                 return r;
@@ -553,6 +566,7 @@ int manager_image_startup(Manager *m) {
         _cleanup_(image_store_freep) ImageStore *s = NULL;
         int r;
 
+        image_store_set_warn(store_warn_log, NULL);
         r = image_store_open(m->state_dir, IMAGE_STORE_CLEANUP, &s);
         if (r < 0)
                 return log_error_errno(r, "Failed to open the image store in %s: %m", m->state_dir);

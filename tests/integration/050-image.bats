@@ -148,7 +148,9 @@ PY
         supctl image import "$FIXTURES/rootfs.tar" twice:3
         [ "$(n_layers)" -eq 4 ]
         [ "$(image_id twice 1)" = "$(image_id twice 2)" ]
-        [ "$(ls "$STORE/images" | wc -l)" -eq 2 ]
+        # Two configs, and beside each the record of its tags (what rebuilds tags.json).
+        [ "$(ls "$STORE/images" | grep -vc '\.tags\.json$')" -eq 2 ]
+        jq -e '. == ["twice:1", "twice:2"]' "$STORE/images/$(image_id twice 1).tags.json"
         after=$(du -s --bytes "$STORE/layers" | cut -f1)
         # Only the plain tarball's layer is new.
         [ "$after" -gt "$before" ]
@@ -447,4 +449,106 @@ tiny_tar() { # tiny_tar FILE: a one-file root filesystem
         assert_contains "$output" "import stopped: image larger than MaxImportSize=1M"
         [ "$(store_listing)" = "$before" ]
         [ "$(n_layers)" -eq 0 ]
+}
+
+# ---- a damaged tags.json ----
+
+# damage KIND: empty, NUL-filled, truncated or garbage tags.json.
+damage() {
+        local good
+        good=$(cat "$STORE/tags.json")
+        case $1 in
+        empty) : > "$STORE/tags.json" ;;
+        nul) head -c 512 /dev/zero > "$STORE/tags.json" ;;
+        truncated) printf '%s' "${good:0:$((${#good} / 2))}" > "$STORE/tags.json" ;;
+        garbage) printf 'PK\003\004 this is no index \377\376' > "$STORE/tags.json" ;;
+        esac
+}
+
+@test "a damaged tags.json is set aside and rebuilt from the per-image records, with a warning naming it" {
+        start_supd
+        supctl image import "$FIXTURES/rootfs.tar" keep:1
+        supctl image import "$FIXTURES/oci" oci:dir
+        supctl image import "$FIXTURES/oci-archive.tar" oci:other
+        keep=$(image_id keep 1)
+        oci=$(image_id oci dir)
+        for kind in empty nul truncated garbage; do
+                damage "$kind"
+                : > "$TEST_ROOT/supd.log"
+                run supctl image ls
+                echo "$kind: $output"
+                [ "$status" -eq 0 ]
+                [ "$(image_id keep 1)" = "$keep" ]
+                [ "$(image_id oci dir)" = "$oci" ]
+                [ "$(image_id oci other)" = "$oci" ]
+                grep -F "$STORE/tags.json was damaged" "$TEST_ROOT/supd.log"
+                ls "$STORE"/tags.json.corrupt-*
+                # Repaired on disk: the next reader has nothing to warn about.
+                jq -e --arg k "$keep" '.["keep:1"] == $k' "$STORE/tags.json"
+                rm -f "$STORE"/tags.json.corrupt-*
+        done
+}
+
+@test "with a damaged tags.json, import, rm, prune and an Image= unit all work" {
+        start_supd
+        supctl image import "$FIXTURES/rootfs.tar" keep:1
+        supctl image import "$FIXTURES/rootfs.tar.xz" gone:1
+        keep=$(image_id keep 1)
+
+        damage empty
+        run supctl image import "$FIXTURES/oci" oci:dir
+        echo "$output"
+        [ "$status" -eq 0 ]
+        [ "$(image_id keep 1)" = "$keep" ]
+        [ -n "$(image_id oci dir)" ]
+
+        damage nul
+        run supctl image rm gone:1
+        echo "$output"
+        [ "$status" -eq 0 ]
+        [ -z "$(image_id gone 1)" ]
+        [ "$(image_id keep 1)" = "$keep" ]
+
+        supctl image import "$FIXTURES/docker-archive.tar"
+        supctl image rm busybox:test
+        damage truncated
+        run supctl image prune
+        echo "$output"
+        [ "$status" -eq 0 ]
+        [ "$(image_id keep 1)" = "$keep" ]
+        [ -n "$(image_id oci dir)" ]
+
+        damage garbage
+        write_unit fromimage <<UNIT
+[Container]
+Image=keep:1
+Exec=/bin/sleep 1000
+UNIT
+        supctl reload
+        run supctl start fromimage
+        echo "$output"
+        [ "$status" -eq 0 ]
+        wait_until 10 state_is fromimage running
+        supctl stop fromimage
+        [ "$(grep -c "$STORE/tags.json was damaged" "$TEST_ROOT/supd.log")" -ge 4 ]
+        run grep -F "Bad message" "$TEST_ROOT/supd.log"
+        [ "$status" -ne 0 ]
+}
+
+@test "a store without per-image tag records gets them at startup" {
+        start_supd
+        supctl image import "$FIXTURES/rootfs.tar" keep:1
+        supctl image import "$FIXTURES/rootfs.tar" keep:2
+        keep=$(image_id keep 1)
+        stop_supd
+        rm "$STORE/images/$keep.tags.json"
+        start_supd
+        jq -e '. == ["keep:1", "keep:2"]' "$STORE/images/$keep.tags.json"
+        # ... so that a damaged tags.json can be rebuilt from them.
+        : > "$STORE/tags.json"
+        [ "$(image_id keep 2)" = "$keep" ]
+        supctl image rm keep:1
+        jq -e '. == ["keep:2"]' "$STORE/images/$keep.tags.json"
+        supctl image rm keep:2
+        [ ! -e "$STORE/images/$keep.tags.json" ]
 }
