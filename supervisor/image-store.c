@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <fcntl.h>
+#include <inttypes.h>
 #include <json-c/json.h>
 #include <stdarg.h>
 #include <sys/file.h>
@@ -8,6 +9,7 @@
 #include <time.h>
 
 #include "basic/fileio.h"
+#include "basic/parse-util.h"
 #include "basic/strv.h"
 #include "image-store.h"
 
@@ -21,7 +23,8 @@ struct ImageStore {
         int images_fd;
         int tmp_fd;
         int lock_fd;
-        bool locked; /* this handle holds lock_fd's flock */
+        bool locked;  /* this handle holds lock_fd's flock */
+        char *damage; /* what the last -EBADMSG of a lookup met, naming the file */
 };
 
 static ImageStoreWarnFn warn_fn = NULL;
@@ -80,6 +83,7 @@ ImageStore *image_store_free(ImageStore *s) {
         if (!s)
                 return NULL;
         free(s->dir);
+        free(s->damage);
         safe_close(s->dir_fd);
         safe_close(s->layers_fd);
         safe_close(s->images_fd);
@@ -262,11 +266,135 @@ static int read_config_at(ImageStore *s, const char *id, char **ret, size_t *ret
         return read_file_at(s->images_fd, name, CONFIG_MAX, ret, ret_size);
 }
 
+static bool image_config_name(const char *name, char ret_id[static DIGEST_HEX_LEN + 1]);
+
+/* Reads and checks images/<id>.json. -EBADMSG with *ret_why set when the file is there but damaged
+ * (unreadable, empty, not a config, or not the content its name promises: the id is the config's
+ * sha256, so any change to it is damage). Other errors (-ENOENT, -ENOMEM) leave *ret_why alone. */
+static int load_config(ImageStore *s, const char *id, char **ret_data, size_t *ret_size, char ***ret_diff_hex,
+                       ImageConfig *ret_config, uint64_t *ret_created, const char **ret_why) {
+        _cleanup_free_ char *data = NULL;
+        char digest[DIGEST_HEX_LEN + 1];
+        size_t size = 0;
+        int r;
+
+        r = read_config_at(s, id, &data, &size);
+        if (r == -ENOENT || r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                *ret_why = r == -EFBIG ? "too large" : "cannot be read";
+                return -EBADMSG;
+        }
+        if (size == 0) {
+                *ret_why = "empty";
+                return -EBADMSG;
+        }
+        if (digest_buffer_hex(data, size, digest) < 0 || !streq(digest, id)) {
+                *ret_why = "its content does not match its id";
+                return -EBADMSG;
+        }
+        r = image_config_parse(data, size, ret_diff_hex, ret_config, ret_created);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                *ret_why = "not an image configuration";
+                return -EBADMSG;
+        }
+        if (ret_data)
+                *ret_data = TAKE_PTR(data);
+        if (ret_size)
+                *ret_size = size;
+        return 0;
+}
+
+/* A damaged configuration is reported naming the file. */
+static void warn_damaged_config(ImageStore *s, const char *id, const char *why, const char *consequence) {
+        store_warn("Image store: %s/images/%s.json is damaged (%s); %s", s->dir, id, why, consequence);
+}
+
+const char *image_store_damage(const ImageStore *s) {
+        return s->damage;
+}
+
+/* For a lookup that met a damaged configuration: remembered for the caller's message, and reported. */
+static int config_damaged(ImageStore *s, const char *id, const char *why) {
+        free(s->damage);
+        if (asprintf(&s->damage, "%s/images/%s.json is damaged (%s); supctl image rm %.12s removes the image", s->dir,
+                     id, why, id) < 0)
+                s->damage = NULL;
+        warn_damaged_config(s, id, why, "the image cannot be used; supctl image rm ID removes it.");
+        return -EBADMSG;
+}
+
+/* Only digits, as the importers write it (a trailing newline tolerated). */
+static int parse_size_file(const char *c, uint64_t *ret) {
+        size_t l = strspn(c, "0123456789");
+        char t[24];
+
+        if (l == 0 || l >= sizeof(t) || !(c[l] == 0 || (c[l] == '\n' && c[l + 1] == 0)))
+                return -EBADMSG;
+        memcpy(t, c, l);
+        t[l] = 0;
+        return safe_atou64(t, ret);
+}
+
+static int du_at(int dir_fd, uint64_t *sum) {
+        _cleanup_closedir_ DIR *d = NULL;
+        struct dirent *de;
+        int fd = reopen_dir(dir_fd);
+
+        if (fd < 0)
+                return fd;
+        d = fdopendir(fd);
+        if (!d) {
+                safe_close(fd);
+                return negative_errno();
+        }
+        while ((de = readdir(d))) {
+                struct stat st;
+                if (streq(de->d_name, ".") || streq(de->d_name, "..") ||
+                    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                        continue;
+                if (S_ISDIR(st.st_mode)) {
+                        int sub = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                        if (sub >= 0) {
+                                (void) du_at(sub, sum);
+                                safe_close(sub);
+                        }
+                } else if (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode))
+                        *sum += (uint64_t) st.st_size;
+        }
+        return 0;
+}
+
+/* layers/<hex>/size. A missing or damaged one never reads as 0: the size is recomputed from the
+ * layer's files (the sum of their sizes, a little less than the tar it came from), reported, and,
+ * when this handle holds the lock, written back. */
 static uint64_t layer_size(ImageStore *s, const char *hex) {
-        _cleanup_free_ char *p = path_join(hex, "size"), *c = NULL;
+        _cleanup_free_ char *p = path_join(hex, "size"), *c = NULL, *diff = path_join(hex, "diff");
+        _cleanup_close_ int layer_fd = -EBADF, diff_fd = -EBADF;
         uint64_t v = 0;
-        if (p && read_file_at(s->layers_fd, p, 64, &c, NULL) >= 0)
-                v = strtoull(c, NULL, 10);
+        char buf[32];
+        int r;
+
+        if (!p || !diff)
+                return 0;
+        r = read_file_at(s->layers_fd, p, 64, &c, NULL);
+        if (r >= 0 && parse_size_file(c, &v) >= 0)
+                return v;
+        layer_fd = openat(s->layers_fd, hex, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (layer_fd < 0)
+                return 0; /* the layer itself is gone (collected meanwhile) */
+        diff_fd = openat(layer_fd, "diff", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (diff_fd >= 0)
+                (void) du_at(diff_fd, &v);
+        if (s->locked) {
+                snprintf(buf, sizeof(buf), "%" PRIu64, v);
+                (void) write_file_atomic(layer_fd, "size", buf, strlen(buf), 0600);
+        }
+        store_warn("Image store: %s/layers/%s/size is %s; the layer's size was recomputed from its files (%" PRIu64
+                   " bytes)%s.",
+                   s->dir, hex, r == -ENOENT ? "missing" : "damaged", v, s->locked ? " and written back" : "");
         return v;
 }
 
@@ -274,6 +402,7 @@ typedef struct ImageRec {
         char id[DIGEST_HEX_LEN + 1];
         char **diff_hex;
         uint64_t created;
+        const char *damaged; /* why images/<id>.json cannot be used; its layers are then unknown */
 } ImageRec;
 
 static void image_recs_free(ImageRec *r, size_t n) {
@@ -282,6 +411,8 @@ static void image_recs_free(ImageRec *r, size_t n) {
         free(r);
 }
 
+/* Every image, a damaged one too (with .damaged set): a damaged record must never look absent, or
+ * its layers would be collected. */
 static int load_images(ImageStore *s, ImageRec **ret, size_t *ret_n) {
         _cleanup_closedir_ DIR *d = NULL;
         ImageRec *recs = NULL;
@@ -297,17 +428,12 @@ static int load_images(ImageStore *s, ImageRec **ret, size_t *ret_n) {
                 return negative_errno();
         }
         while ((de = readdir(d))) {
-                _cleanup_free_ char *data = NULL;
                 char id[DIGEST_HEX_LEN + 1];
-                size_t size;
+                const char *why = NULL;
                 ImageRec *t;
-                size_t l = strlen(de->d_name);
+                int r;
 
-                if (l != DIGEST_HEX_LEN + 5 || !streq(de->d_name + DIGEST_HEX_LEN, ".json"))
-                        continue;
-                memcpy(id, de->d_name, DIGEST_HEX_LEN);
-                id[DIGEST_HEX_LEN] = 0;
-                if (!digest_hex_valid(id) || read_config_at(s, id, &data, &size) < 0)
+                if (!image_config_name(de->d_name, id))
                         continue;
                 t = realloc(recs, (n + 1) * sizeof(ImageRec));
                 if (!t) {
@@ -317,8 +443,15 @@ static int load_images(ImageStore *s, ImageRec **ret, size_t *ret_n) {
                 recs = t;
                 recs[n] = (ImageRec){};
                 memcpy(recs[n].id, id, sizeof(id));
-                if (image_config_parse(data, size, &recs[n].diff_hex, NULL, &recs[n].created) < 0)
-                        continue; /* unreadable: treat as absent, its layers are not protected */
+                r = load_config(s, id, NULL, NULL, &recs[n].diff_hex, NULL, &recs[n].created, &why);
+                if (r == -ENOENT)
+                        continue; /* removed meanwhile */
+                if (r == -ENOMEM) {
+                        image_recs_free(recs, n);
+                        return r;
+                }
+                if (r < 0)
+                        recs[n].damaged = why;
                 n++;
         }
         *ret = recs;
@@ -337,6 +470,18 @@ static int gc_layers(ImageStore *s, uint64_t *freed) {
         r = load_images(s, &recs, &n);
         if (r < 0)
                 return r;
+        /* An image whose configuration is damaged may use any layer: collect none until it is
+         * removed (or restored). */
+        for (size_t i = 0; i < n; i++)
+                if (recs[i].damaged) {
+                        for (size_t j = i; j < n; j++)
+                                if (recs[j].damaged)
+                                        warn_damaged_config(s, recs[j].id, recs[j].damaged,
+                                                            "the layers it uses are unknown, so no layer is removed "
+                                                            "until it is removed (supctl image rm ID).");
+                        image_recs_free(recs, n);
+                        return 0;
+                }
         fd = reopen_dir(s->layers_fd);
         if (fd < 0 || !(d = fdopendir(fd))) {
                 safe_close(fd);
@@ -364,6 +509,21 @@ static int gc_layers(ImageStore *s, uint64_t *freed) {
         }
         image_recs_free(recs, n);
         return 0;
+}
+
+/* Rewrites damaged or missing layer size files (layer_size() does, under the lock). */
+static void check_layer_sizes(ImageStore *s) {
+        _cleanup_closedir_ DIR *d = NULL;
+        struct dirent *de;
+        int fd = reopen_dir(s->layers_fd);
+
+        if (fd < 0 || !(d = fdopendir(fd))) {
+                safe_close(fd);
+                return;
+        }
+        while ((de = readdir(d)))
+                if (digest_hex_valid(de->d_name))
+                        (void) layer_size(s, de->d_name);
 }
 
 int image_store_open(const char *state_dir, ImageStoreFlags flags, ImageStore **ret) {
@@ -402,6 +562,7 @@ int image_store_open(const char *state_dir, ImageStoreFlags flags, ImageStore **
                 clean_write_temps(s->dir_fd);
                 clean_write_temps(s->images_fd);
                 (void) gc_layers(s, NULL);
+                check_layer_sizes(s);
                 /* Stores from before the per-image records get them here. */
                 if (read_tags(s, &tags) >= 0)
                         tag_records_sync(s, tags);
@@ -904,13 +1065,30 @@ static int resolve_ref(ImageStore *s, json_object *tags, const char *ref, char *
         return -ENOENT;
 }
 
+int image_store_resolve(ImageStore *s, const char *ref, char ret_id[static DIGEST_HEX_LEN + 1]) {
+        _cleanup_json_ json_object *tags = NULL;
+        char id[DIGEST_HEX_LEN + 1];
+        int r;
+
+        r = read_tags(s, &tags);
+        if (r < 0)
+                return r;
+        r = resolve_ref(s, tags, ref, NULL, id);
+        if (r < 0)
+                return r;
+        if (!image_exists(s, id))
+                return -ENOENT;
+        memcpy(ret_id, id, sizeof(id));
+        return 0;
+}
+
 int image_store_lookup(ImageStore *s, const char *ref, Image **ret) {
         _cleanup_json_ json_object *tags = NULL;
         _cleanup_(image_freep) Image *img = NULL;
-        _cleanup_free_ char *norm = NULL, *data = NULL;
+        _cleanup_free_ char *norm = NULL;
         _cleanup_strv_free_ char **hex = NULL;
         char id[DIGEST_HEX_LEN + 1];
-        size_t size;
+        const char *why = NULL;
         int r;
 
         r = read_tags(s, &tags);
@@ -919,13 +1097,12 @@ int image_store_lookup(ImageStore *s, const char *ref, Image **ret) {
         r = resolve_ref(s, tags, ref, &norm, id);
         if (r < 0)
                 return r;
-        r = read_config_at(s, id, &data, &size);
-        if (r < 0)
-                return r == -ENOENT ? -ENOENT : r;
         img = new0(Image, 1);
         if (!img)
                 return -ENOMEM;
-        r = image_config_parse(data, size, &hex, &img->config, &img->created);
+        r = load_config(s, id, NULL, NULL, &hex, &img->config, &img->created, &why);
+        if (r == -EBADMSG)
+                return config_damaged(s, id, why);
         if (r < 0)
                 return r;
         img->id = strdup(id);
@@ -975,6 +1152,8 @@ void image_list_free(ImageListEntry *l, size_t n) {
 
 static uint64_t image_rec_size(ImageStore *s, const ImageRec *r) {
         uint64_t sz = 0;
+        if (r->damaged)
+                return IMAGE_SIZE_DAMAGED;
         STRV_FOREACH (h, r->diff_hex)
                 sz += layer_size(s, *h);
         return sz;
@@ -1019,6 +1198,9 @@ int image_store_list(ImageStore *s, ImageListEntry **ret, size_t *ret_n) {
                 return r;
         for (size_t i = 0; i < n && r >= 0; i++) {
                 uint64_t size = image_rec_size(s, &recs[i]);
+                if (recs[i].damaged)
+                        warn_damaged_config(s, recs[i].id, recs[i].damaged,
+                                            "it is listed with no size; supctl image rm ID removes it.");
                 bool tagged = false;
                 json_object_object_foreach(tags, k, v) {
                         _cleanup_free_ char *name = NULL, *tag = NULL;
@@ -1060,6 +1242,7 @@ int image_store_history(ImageStore *s, const char *ref, ImageHistoryEntry **ret,
         ImageHistoryEntry *h = NULL;
         json_object *hist = NULL;
         size_t size, n = 0, layer = 0, nhist;
+        const char *why = NULL;
         int r;
 
         r = read_tags(s, &tags);
@@ -1068,10 +1251,9 @@ int image_store_history(ImageStore *s, const char *ref, ImageHistoryEntry **ret,
         r = resolve_ref(s, tags, ref, NULL, id);
         if (r < 0)
                 return r;
-        r = read_config_at(s, id, &data, &size);
-        if (r < 0)
-                return r;
-        r = image_config_parse(data, size, &hex, NULL, NULL);
+        r = load_config(s, id, &data, &size, &hex, NULL, NULL, &why);
+        if (r == -EBADMSG)
+                return config_damaged(s, id, why);
         if (r < 0)
                 return r;
         root = json_tokener_parse(data);
@@ -1207,7 +1389,8 @@ int image_store_prune(ImageStore *s, ImageInUseFn in_use, void *userdata, char *
         if (r < 0)
                 return r;
         for (size_t i = 0; i < n; i++) {
-                if (image_tagged(tags, recs[i].id) || (in_use && in_use(recs[i].id, userdata)))
+                /* A damaged image goes only when asked for by name: it may be the one a tag meant. */
+                if (recs[i].damaged || image_tagged(tags, recs[i].id) || (in_use && in_use(recs[i].id, userdata)))
                         continue;
                 if (delete_image(s, recs[i].id) >= 0)
                         (void) strv_extend(&removed, recs[i].id);

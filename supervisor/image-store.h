@@ -75,13 +75,23 @@ int image_ref_split(const char *norm, char **ret_name, char **ret_tag);
 /* By reference, or by id (full, "sha256:…" or a unique prefix of at least 4 digits). -ENOENT if
  * absent. */
 int image_store_lookup(ImageStore *s, const char *ref, Image **ret);
+/* Just the id a reference names (-ENOENT if no image has it), whether or not its configuration
+ * can be read. */
+int image_store_resolve(ImageStore *s, const char *ref, char ret_id[static DIGEST_HEX_LEN + 1]);
+/* After image_store_lookup() or image_store_history() failed with -EBADMSG because the image's
+ * configuration is damaged: what is wrong, naming the file. NULL otherwise. */
+const char *image_store_damage(const ImageStore *s);
 bool image_store_has_layer(ImageStore *s, const char *diff_hex);
+
+/* The size image_store_list() gives an image whose configuration (images/<id>.json) is damaged:
+ * it is listed, with a warning naming the file, so that it can be removed. */
+#define IMAGE_SIZE_DAMAGED UINT64_MAX
 
 typedef struct ImageListEntry {
         char *name; /* "<none>" for untagged images */
         char *tag;
         char id[DIGEST_HEX_LEN + 1];
-        uint64_t size;
+        uint64_t size; /* IMAGE_SIZE_DAMAGED: see above */
         uint64_t created;
 } ImageListEntry;
 int image_store_list(ImageStore *s, ImageListEntry **ret, size_t *ret_n);

@@ -59,11 +59,12 @@ static char **images_in_use(Manager *m, ImageStore *s) {
         for (size_t i = 0; i < m->n_units; i++) {
                 Unit *u = m->units[i];
                 const UnitSettings *st = unit_settings(u);
-                _cleanup_(image_freep) Image *img = NULL;
+                char id[DIGEST_HEX_LEN + 1];
                 if (u->state == UNIT_INACTIVE || u->state == UNIT_FAILED || !st || isempty(st->image))
                         continue;
-                if (image_store_lookup(s, st->image, &img) >= 0 && !strv_contains(ids, img->id))
-                        (void) strv_extend(&ids, img->id);
+                /* By id alone: an image whose configuration is damaged is still in use. */
+                if (image_store_resolve(s, st->image, id) >= 0 && !strv_contains(ids, id))
+                        (void) strv_extend(&ids, id);
         }
         return ids;
 }
@@ -403,8 +404,9 @@ static int method_remove_or_prune(sd_bus_message *msg, Manager *m, JobKind kind,
                 return r;
         in_use = images_in_use(m, s);
         if (kind == JOB_REMOVE) {
-                _cleanup_(image_freep) Image *img = NULL;
-                r = image_store_lookup(s, ref, &img);
+                char id[DIGEST_HEX_LEN + 1];
+                /* Not a full lookup: an image whose configuration is damaged can be removed. */
+                r = image_store_resolve(s, ref, id);
                 if (r < 0)
                         return reply_store_error(error, r, ref);
         }
@@ -472,6 +474,8 @@ static int method_history(sd_bus_message *msg, void *userdata, sd_bus_error *err
         if (r < 0)
                 return r;
         r = image_store_history(s, ref, &h, &n);
+        if (r == -EBADMSG && image_store_damage(s))
+                return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED, "%s: %s", ref, image_store_damage(s));
         if (r < 0)
                 return reply_store_error(error, r, ref);
         r = sd_bus_message_new_method_return(msg, &reply);

@@ -3,6 +3,7 @@
 # The image store: every import format, dedup, whiteouts, hostile archives, rm/prune, kill -9
 # during an import, pull from a local registry (127.0.0.1 only), diff.
 
+bats_require_minimum_version 1.5.0
 load helpers
 
 setup_file() {
@@ -551,4 +552,113 @@ UNIT
         jq -e '. == ["keep:2"]' "$STORE/images/$keep.tags.json"
         supctl image rm keep:2
         [ ! -e "$STORE/images/$keep.tags.json" ]
+}
+
+# ---- a damaged image configuration, a damaged layer size ----
+
+layers_of() { jq -r '.rootfs.diff_ids[] | sub("^sha256:"; "")' "$STORE/images/$1.json"; }
+
+@test "a damaged image configuration (empty, garbage): its layers survive rm and prune, ls lists it, rm removes it" {
+        start_supd
+        supctl image import "$FIXTURES/rootfs.tar" keep:1
+        keep=$(image_id keep 1)
+        for kind in empty garbage; do
+                supctl image import "$FIXTURES/oci" "bad:$kind"
+                supctl image import "$FIXTURES/rootfs.tar.xz" other:1
+                bad=$(image_id bad "$kind")
+                layers=$(layers_of "$bad")
+                [ "$(echo "$layers" | wc -l)" -eq 3 ]
+                case $kind in
+                empty) : > "$STORE/images/$bad.json" ;;
+                garbage) printf '{"rootfs": {"diff_ids": ["sha256:trunc' > "$STORE/images/$bad.json" ;;
+                esac
+                : > "$TEST_ROOT/supd.log"
+
+                # ls works, shows it damaged and names the file.
+                run --separate-stderr supctl image ls
+                echo "$kind ls: $output / $stderr"
+                [ "$status" -eq 0 ]
+                assert_contains "$output" "keep"
+                echo "$output" | grep -E "^bad +$kind +${bad:0:12} +damaged"
+                assert_contains "$stderr" "images/$bad.json in the image store, is damaged"
+                supctl image ls --json | jq -e --arg id "$bad" '[.[] | select(.id == $id)] | .[0].damaged == true and (.[0] | has("size") | not)'
+                grep -F "$STORE/images/$bad.json is damaged" "$TEST_ROOT/supd.log"
+
+                # Removing another image and pruning collect none of its layers (nor anything else
+                # while the damaged image might use it), with a warning naming the file.
+                supctl image rm other:1
+                supctl image prune
+                for l in $layers; do [ -d "$STORE/layers/$l/diff" ]; done
+                [ -d "$STORE/layers/$(layers_of "$keep")/diff" ]
+                [ -e "$STORE/images/$bad.json" ]
+                grep -F "$STORE/images/$bad.json is damaged" "$TEST_ROOT/supd.log" | grep -F "no layer is removed"
+                # ... and so does a restart of supd (its startup collection).
+                stop_supd
+                start_supd
+                for l in $layers; do [ -d "$STORE/layers/$l/diff" ]; done
+
+                # Using it fails with an error naming the file, not 'Bad message'.
+                run supctl image history "bad:$kind"
+                echo "$output"
+                [ "$status" -ne 0 ]
+                assert_contains "$output" "$STORE/images/$bad.json is damaged"
+
+                # rm removes it (by tag, then by id); then its layers are collected.
+                if [ "$kind" = empty ]; then supctl image rm "bad:$kind"; else supctl image rm "${bad:0:12}"; fi
+                [ ! -e "$STORE/images/$bad.json" ]
+                for l in $layers; do [ ! -e "$STORE/layers/$l" ]; done
+                [ "$(image_id keep 1)" = "$keep" ]
+                [ "$(n_layers)" -eq 1 ]
+                run grep -F "Bad message" "$TEST_ROOT/supd.log"
+                [ "$status" -ne 0 ]
+        done
+}
+
+@test "an Image= unit whose configuration is damaged fails naming the file" {
+        start_supd
+        supctl image import "$FIXTURES/rootfs.tar" keep:1
+        keep=$(image_id keep 1)
+        printf 'garbage' > "$STORE/images/$keep.json"
+        write_unit fromimage <<UNIT
+[Container]
+Image=keep:1
+Exec=/bin/sleep 1000
+UNIT
+        supctl reload
+        run supctl start fromimage
+        echo "$output"
+        [ "$status" -ne 0 ]
+        grep -F "Image=keep:1: $STORE/images/$keep.json is damaged (its content does not match its id)" "$TEST_ROOT/supd.log"
+}
+
+@test "a damaged or missing layer size file is recomputed from the layer's files, with a warning naming it" {
+        start_supd
+        supctl image import "$FIXTURES/oci" oci:dir
+        id=$(image_id oci dir)
+        good=$(supctl image ls --json | jq '.[0].size')
+        [ "$good" -gt 0 ]
+        set -- $(layers_of "$id")
+        printf 'garbage\n' > "$STORE/layers/$1/size"
+        rm "$STORE/layers/$2/size"
+        : > "$TEST_ROOT/supd.log"
+        size=$(supctl image ls --json | jq '.[0].size')
+        echo "size $size of $good"
+        # Never read as 0: close to the recorded size (the files without the tar's headers).
+        [ "$size" -gt $((good / 2)) ]
+        [ "$size" -le "$good" ]
+        grep -F "$STORE/layers/$1/size is damaged; the layer's size was recomputed" "$TEST_ROOT/supd.log"
+        grep -F "$STORE/layers/$2/size is missing; the layer's size was recomputed" "$TEST_ROOT/supd.log"
+        # A restart (which holds the store lock) writes them back; nothing was collected.
+        stop_supd
+        start_supd
+        supctl image ls >/dev/null
+        grep -Eq '^[0-9]+$' "$STORE/layers/$1/size"
+        grep -Eq '^[0-9]+$' "$STORE/layers/$2/size"
+        [ "$(n_layers)" -eq 3 ]
+        [ "$(supctl image ls --json | jq '.[0].size')" -eq "$size" ]
+        run supctl image rm oci:dir
+        echo "$output"
+        [ "$status" -eq 0 ]
+        run grep -F "(0B freed)" <<<"$output"
+        [ "$status" -ne 0 ]
 }
