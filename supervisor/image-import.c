@@ -690,6 +690,10 @@ int import_layer(int scratch_fd, size_t index, size_t n_layers, LayerReadFn read
         if (fd < 0)
                 return negative_errno();
         r = layer_unpack(fd, read_fn, userdata, budget, isempty(diff_hex) ? 0 : LAYER_UNPACK_LENIENT_END, &res, &err);
+        if (r < 0 && budget->limit_hit) { /* a limit of the whole import: no layer to blame */
+                *ret_error = TAKE_PTR(err);
+                return r;
+        }
         if (r < 0) {
                 if (asprintf(ret_error, "layer %zu/%zu%s%.12s%s: %s", index + 1, n_layers, id ? " (sha256:" : "",
                              strempty(id), id ? ")" : "", err ?: strerror(-r)) < 0)
@@ -889,6 +893,7 @@ int image_import(ImageStore *s, const char *path, const char *name, const Import
         struct stat st;
         int r;
 
+        im.budget.fs_path = image_store_dir(s);
         im.src.fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         if (im.src.fd < 0 || fstat(im.src.fd, &st) < 0) {
                 r = negative_errno();

@@ -6,6 +6,7 @@
 #include <linux/openat2.h>
 #include <stdarg.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
@@ -80,6 +81,89 @@ WhiteoutKind layer_whiteout_kind(const char *base) {
         return WHITEOUT_FILE;
 }
 
+/* ---- import-wide limits ---- */
+
+/* What an entry costs on disk besides its data: an inode, a directory entry, a block. */
+#define ENTRY_OVERHEAD 4096
+
+uint64_t import_limits_min_free(const ImportLimits *l, uint64_t fs_size) {
+        uint64_t pct = l->min_free_percent > 0 ? fs_size / 100 * l->min_free_percent : UINT64_MAX;
+        uint64_t abs = l->min_free_bytes > 0 ? l->min_free_bytes : UINT64_MAX;
+        uint64_t v = MIN(pct, abs);
+        return v == UINT64_MAX ? 0 : v;
+}
+
+char *import_format_size(uint64_t v, char buf[static 24]) {
+        static const char units[] = "KMGTPE";
+        int u = -1;
+        double d = (double) v;
+
+        if (v == UINT64_MAX) {
+                snprintf(buf, 24, "infinity");
+                return buf;
+        }
+        while (d >= 1024.0 && u < 5) {
+                d /= 1024.0;
+                u++;
+        }
+        if (u < 0)
+                snprintf(buf, 24, "%" PRIu64, v);
+        else if (v % (UINT64_C(1) << (10 * (u + 1))) == 0)
+                snprintf(buf, 24, "%" PRIu64 "%c", v >> (10 * (u + 1)), units[u]);
+        else
+                snprintf(buf, 24, "%.1f%c", d, units[u]);
+        return buf;
+}
+
+int layer_budget_check_space(LayerBudget *b, int fd, uint64_t upcoming, char **ret_error) {
+        struct statvfs sv;
+        uint64_t avail, min_free;
+        char want[24], conf[32];
+
+        if (b->limits.min_free_bytes == 0 && b->limits.min_free_percent == 0)
+                return 0;
+        if (fstatvfs(fd, &sv) < 0)
+                return negative_errno();
+        avail = (uint64_t) sv.f_bavail * sv.f_frsize;
+        min_free = import_limits_min_free(&b->limits, (uint64_t) sv.f_blocks * sv.f_frsize);
+        if (avail >= upcoming && avail - upcoming >= min_free)
+                return 0;
+        b->limit_hit = true;
+        /* Name the setting as it was given: the reader should find it in supd.conf. */
+        if (b->limits.min_free_percent > 0 && (b->limits.min_free_bytes == 0 || min_free < b->limits.min_free_bytes))
+                snprintf(conf, sizeof(conf), "%u%%", b->limits.min_free_percent);
+        else
+                import_format_size(b->limits.min_free_bytes, conf);
+        if (ret_error &&
+            asprintf(ret_error, "import stopped: it would leave less than %s free on %s (MinFreeSpace=%s)",
+                     import_format_size(min_free, want), b->fs_path ?: "the image store", conf) < 0)
+                *ret_error = NULL;
+        return -ENOSPC;
+}
+
+int layer_budget_account(LayerBudget *b, int fd, uint64_t cost, char **ret_error) {
+        int r;
+        if (b->unchecked + cost < LAYER_SPACE_CHECK_INTERVAL) {
+                b->unchecked += cost;
+                return 0;
+        }
+        /* What was accounted before is on disk by now, and so in what statvfs reports. */
+        r = layer_budget_check_space(b, fd, cost, ret_error);
+        if (r < 0)
+                return r;
+        b->unchecked = 0;
+        return 0;
+}
+
+int layer_budget_too_big(LayerBudget *b, char **ret_error) {
+        char max[24];
+        b->limit_hit = true;
+        if (ret_error && asprintf(ret_error, "import stopped: image larger than MaxImportSize=%s",
+                                  import_format_size(b->limits.max_bytes, max)) < 0)
+                *ret_error = NULL;
+        return -EFBIG;
+}
+
 typedef struct DeferredTime {
         char *path;
         struct timespec ts[2];
@@ -118,6 +202,25 @@ _printf_(3, 4) static int fail(Unpacker *u, int r, const char *fmt, ...) {
                 va_end(ap);
         }
         return r < 0 ? r : -EINVAL;
+}
+
+static int fail_too_big(Unpacker *u) {
+        _cleanup_free_ char *msg = NULL;
+        int r = layer_budget_too_big(u->budget, &msg);
+        free(u->error); /* whatever the entry's error was, the limit is the cause */
+        u->error = TAKE_PTR(msg);
+        return r;
+}
+
+static int space_account(Unpacker *u, uint64_t cost, bool now) {
+        _cleanup_free_ char *msg = NULL;
+        int r = now ? layer_budget_check_space(u->budget, u->root_fd, cost, &msg)
+                    : layer_budget_account(u->budget, u->root_fd, cost, &msg);
+        if (r < 0) {
+                free(u->error);
+                u->error = TAKE_PTR(msg);
+        }
+        return r;
 }
 
 static void cache_drop(Unpacker *u) {
@@ -254,6 +357,7 @@ static int unpack_file(Unpacker *u, struct archive *a, int dir_fd, const char *b
                        const char *path) {
         _cleanup_close_ int fd = -EBADF;
         int64_t size = archive_entry_size(e), end = 0;
+        uint64_t since_check = 0;
         const void *buf;
         size_t len;
         la_int64_t off;
@@ -274,9 +378,7 @@ static int unpack_file(Unpacker *u, struct archive *a, int dir_fd, const char *b
                         break;
                 }
                 if (r < ARCHIVE_WARN)
-                        return u->too_big ? fail(u, -EFBIG,
-                                                 "%s: uncompressed size exceeds the limit of %" PRIu64 " bytes", path,
-                                                 u->budget->limits.max_bytes)
+                        return u->too_big ? fail_too_big(u)
                                           : fail(u, -EIO, "%s: %s", path, archive_error_string(a) ?: "read error");
                 if (off < 0 || (size >= 0 && (uint64_t) off + len > (uint64_t) size))
                         return fail(u, -EBADMSG, "%s: data beyond the entry's size", path);
@@ -290,6 +392,15 @@ static int unpack_file(Unpacker *u, struct archive *a, int dir_fd, const char *b
                         done += (size_t) n;
                 }
                 end = MAX(end, off + (int64_t) len);
+                /* The whole entry was accounted before it began; look again now and then, for
+                 * whatever else fills the file system meanwhile. */
+                since_check += len;
+                if (since_check >= LAYER_SPACE_CHECK_INTERVAL) {
+                        since_check = 0;
+                        r = space_account(u, size > end ? (uint64_t) (size - end) : 0, true);
+                        if (r < 0)
+                                return r;
+                }
         }
         if (size > end && ftruncate(fd, size) < 0) /* a sparse file ending in a hole */
                 return fail(u, -errno, "%s: cannot set size: %m", path);
@@ -431,6 +542,16 @@ static int unpack_entry(Unpacker *u, struct archive *a, struct archive_entry *e)
                 return fail(u, -EFBIG, "too many entries (limit %" PRIu64 ")", u->budget->limits.max_entries);
         u->res->entries++;
 
+        /* Before anything is written: the entry's data as its header declares it (data beyond
+         * that is refused), so one big file is checked before its first byte. */
+        r = space_account(u,
+                          ENTRY_OVERHEAD + (type == AE_IFREG && !hardlink && archive_entry_size(e) > 0
+                                                    ? (uint64_t) archive_entry_size(e)
+                                                    : 0),
+                          false);
+        if (r < 0)
+                return r;
+
         base = strrchr(path, '/');
         if (base) {
                 dir = strndup(path, (size_t) (base - path));
@@ -546,8 +667,7 @@ static int open_stages(Unpacker *u, struct archive **ret_tar) {
         archive_read_support_format_tar(tar);
         if (archive_read_open(tar, u, NULL, tar_read, NULL) != ARCHIVE_OK) {
                 if (u->too_big)
-                        return fail(u, -EFBIG, "uncompressed size exceeds the limit of %" PRIu64 " bytes",
-                                    u->budget->limits.max_bytes);
+                        return fail_too_big(u);
                 return fail(u, -EBADMSG, "not a tar archive: %s", archive_error_string(tar) ?: "?");
         }
         *ret_tar = TAKE_PTR(tar);
@@ -609,8 +729,7 @@ int layer_unpack(int dir_fd, LayerReadFn read_fn, void *userdata, LayerBudget *b
                 }
                 if (r < ARCHIVE_WARN) {
                         if (u.too_big)
-                                r = fail(&u, -EFBIG, "uncompressed size exceeds the limit of %" PRIu64 " bytes",
-                                         budget->limits.max_bytes);
+                                r = fail_too_big(&u);
                         else
                                 r = fail(&u, -EBADMSG, "%s", archive_error_string(tar) ?: "corrupt archive");
                         break;
@@ -624,8 +743,8 @@ int layer_unpack(int dir_fd, LayerReadFn read_fn, void *userdata, LayerBudget *b
         while (r >= 0 && !u.raw_eof) {
                 const void *b;
                 if (tar_read(tar, &u, &b) < 0)
-                        r = fail(&u, u.too_big ? -EFBIG : -EBADMSG, "%s",
-                                 archive_error_string(tar) ?: "corrupt stream");
+                        r = u.too_big ? fail_too_big(&u)
+                                      : fail(&u, -EBADMSG, "%s", archive_error_string(tar) ?: "corrupt stream");
         }
         if (r >= 0) {
                 fix_dir_times(&u);

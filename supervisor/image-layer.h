@@ -2,6 +2,7 @@
 #pragma once
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -16,11 +17,25 @@
  * never come from the archive. Needs root for whiteouts, ownership and the opaque xattr. */
 
 typedef struct ImportLimits {
-        uint64_t max_bytes;   /* uncompressed tar bytes per import */
+        uint64_t max_bytes;   /* uncompressed tar bytes per import (supd.conf MaxImportSize=) */
         uint64_t max_entries; /* tar entries per import */
+        /* supd.conf MinFreeSpace=: what an import must leave free on the store's file system, as
+         * bytes and/or a percentage of its size; with both set the smaller counts, with neither
+         * (0, 0) nothing is reserved. */
+        uint64_t min_free_bytes;
+        unsigned min_free_percent;
 } ImportLimits;
 
-#define IMPORT_LIMITS_DEFAULT ((ImportLimits){ .max_bytes = UINT64_C(64) << 30, .max_entries = 4000000 })
+#define IMPORT_LIMITS_DEFAULT                                                                                         \
+        ((ImportLimits){ .max_bytes = UINT64_C(64) << 30,                                                             \
+                         .max_entries = 4000000,                                                                      \
+                         .min_free_bytes = UINT64_C(1) << 30,                                                         \
+                         .min_free_percent = 5 })
+
+/* The free space an import must leave on a file system of fs_size bytes. */
+uint64_t import_limits_min_free(const ImportLimits *l, uint64_t fs_size);
+/* "64G", "1.5M", "512": sizes as supd.conf spells them. */
+char *import_format_size(uint64_t v, char buf[static 24]);
 
 /* Supplies the compressed stream: returns the number of bytes at *ret_buf, 0 at the end, or a
  * negative errno. The buffer stays valid until the next call. */
@@ -40,7 +55,22 @@ typedef struct LayerBudget {
         uint64_t bytes;
         uint64_t entries;
         unsigned skipped_devices; /* device nodes left out, over all layers */
+        const char *fs_path;      /* the store directory, for messages */
+        uint64_t unchecked;       /* bytes accounted since the free space was last looked at */
+        bool limit_hit;           /* the failure is a limit of the import as a whole, not the entry's */
 } LayerBudget;
+
+/* How often (in bytes about to be written) the free space is checked during an import. */
+#define LAYER_SPACE_CHECK_INTERVAL (UINT64_C(8) << 20)
+
+/* Fails with -ENOSPC and a message naming MinFreeSpace= when writing upcoming more bytes to the
+ * file system of fd would leave less free than the limits allow. */
+int layer_budget_check_space(LayerBudget *b, int fd, uint64_t upcoming, char **ret_error);
+/* Accounts cost bytes about to be written; checks the free space once LAYER_SPACE_CHECK_INTERVAL
+ * bytes have accumulated (at once for a big entry). */
+int layer_budget_account(LayerBudget *b, int fd, uint64_t cost, char **ret_error);
+/* The message for an import over max_bytes: "import stopped: image larger than MaxImportSize=…". */
+int layer_budget_too_big(LayerBudget *b, char **ret_error);
 
 typedef enum LayerUnpackFlags {
         /* A stream that ends right after an entry's data, without padding or end-of-archive

@@ -118,6 +118,10 @@ typedef struct Http {
         Digest *out_digest;
         uint64_t out_size;
         ImportProgress *progress;
+        LayerBudget *budget; /* a blob on disk counts towards MinFreeSpace= and MaxImportSize= */
+        int space_fd;
+        uint64_t out_unchecked;
+        int limit_errno; /* the transfer was aborted for a limit */
         char *error;
 } Http;
 
@@ -188,6 +192,24 @@ static size_t on_body(char *data, size_t size, size_t n, void *userdata) {
 
         (void) curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &code);
         if (h->out_fd >= 0 && code == 200) {
+                if (h->budget) {
+                        _cleanup_free_ char *msg = NULL;
+                        int r = 0;
+                        /* A compressed blob larger than the limit cannot unpack to less. */
+                        if (h->out_size + len > h->budget->limits.max_bytes)
+                                r = layer_budget_too_big(h->budget, &msg);
+                        else if (h->out_unchecked + len >= LAYER_SPACE_CHECK_INTERVAL) {
+                                r = layer_budget_check_space(h->budget, h->space_fd, len, &msg);
+                                h->out_unchecked = 0;
+                        } else
+                                h->out_unchecked += len;
+                        if (r < 0) {
+                                free(h->error);
+                                h->error = TAKE_PTR(msg);
+                                h->limit_errno = r;
+                                return 0; /* curl aborts the transfer */
+                        }
+                }
                 for (size_t done = 0; done < len;) {
                         ssize_t k = write(h->out_fd, data + done, len - done);
                         if (k < 0) {
@@ -388,11 +410,16 @@ static int pull_layer(Http *h, int scratch_fd, size_t i, size_t n, const char *b
         if (h->out_fd < 0)
                 return negative_errno();
         h->out_size = 0;
+        h->out_unchecked = 0;
+        h->budget = budget;
+        h->space_fd = scratch_fd;
         r = digest_new(&h->out_digest);
         if (r >= 0 && asprintf(&path, "blobs/sha256:%s", blob_hex) < 0)
                 r = -ENOMEM;
         if (r >= 0)
                 r = http_get(h, path, NULL, &code);
+        if (r < 0 && h->limit_errno < 0)
+                r = h->limit_errno;
         if (r >= 0 && code != 200)
                 r = pull_fail(h, -EIO, "layer %zu/%zu (sha256:%.12s): HTTP %ld", i + 1, n, blob_hex, code);
         if (r >= 0) {
@@ -403,6 +430,7 @@ static int pull_layer(Http *h, int scratch_fd, size_t i, size_t n, const char *b
                                       blob_hex, got);
         }
         h->out_digest = digest_free(h->out_digest);
+        h->budget = NULL;
         bf = (BlobFile){ .fd = h->out_fd, .buf = buf };
         h->out_fd = -EBADF;
         if (r >= 0 && lseek(bf.fd, 0, SEEK_SET) < 0)
@@ -427,8 +455,9 @@ int image_pull(ImageStore *s, const char *ref, const ImagePullOptions *o, ImageP
         _cleanup_strv_free_ char **diff_hex = NULL, **tags = NULL;
         _cleanup_close_ int scratch_fd = -EBADF, scratch_lock = -EBADF;
         ImportProgress prog = { .fn = progress, .userdata = userdata };
-        LayerBudget budget = { .limits = IMPORT_LIMITS_DEFAULT };
-        Http h = { .out_fd = -EBADF, .progress = &prog };
+        LayerBudget budget = { .limits = o && o->limits ? *o->limits : IMPORT_LIMITS_DEFAULT,
+                               .fs_path = image_store_dir(s) };
+        Http h = { .out_fd = -EBADF, .space_fd = -EBADF, .progress = &prog };
         ImportedLayer *layers = NULL;
         json_object *v, *cfg, *lj;
         size_t msize, csize, n = 0;

@@ -4,7 +4,8 @@
 #include "image-import.h"
 
 typedef struct ImagePullOptions {
-        char **insecure; /* registries ("host[:port]") that may be used over plain HTTP */
+        char **insecure;            /* registries ("host[:port]") that may be used over plain HTTP */
+        const ImportLimits *limits; /* NULL: IMPORT_LIMITS_DEFAULT; downloads count as well */
 } ImagePullOptions;
 
 /* "reg:5000/a/b:t" → ("reg:5000", "a/b", "t"); "busybox" → ("registry-1.docker.io",

@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <fcntl.h>
+#include <inttypes.h>
 #include <json-c/json.h>
+#include <stdarg.h>
 #include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 
 #include "basic/fileio.h"
+#include "basic/parse-util.h"
 #include "basic/strv.h"
 #include "image-store.h"
 
@@ -20,7 +23,31 @@ struct ImageStore {
         int images_fd;
         int tmp_fd;
         int lock_fd;
+        bool locked;  /* this handle holds lock_fd's flock */
+        char *damage; /* what the last -EBADMSG of a lookup met, naming the file */
 };
+
+static ImageStoreWarnFn warn_fn = NULL;
+static void *warn_userdata = NULL;
+
+void image_store_set_warn(ImageStoreWarnFn fn, void *userdata) {
+        warn_fn = fn;
+        warn_userdata = userdata;
+}
+
+_printf_(1, 2) static void store_warn(const char *fmt, ...) {
+        _cleanup_free_ char *msg = NULL;
+        va_list ap;
+        int r;
+
+        if (!warn_fn)
+                return;
+        va_start(ap, fmt);
+        r = vasprintf(&msg, fmt, ap);
+        va_end(ap);
+        if (r >= 0)
+                warn_fn(msg, warn_userdata);
+}
 
 static inline void json_putp(json_object **o) {
         if (*o)
@@ -56,6 +83,7 @@ ImageStore *image_store_free(ImageStore *s) {
         if (!s)
                 return NULL;
         free(s->dir);
+        free(s->damage);
         safe_close(s->dir_fd);
         safe_close(s->layers_fd);
         safe_close(s->images_fd);
@@ -174,16 +202,22 @@ static int store_lock(ImageStore *s) {
         while (flock(s->lock_fd, LOCK_EX) < 0)
                 if (errno != EINTR)
                         return negative_errno();
+        s->locked = true;
         return 0;
 }
 
 static void store_unlockp(ImageStore **s) {
-        if (*s)
+        if (*s && (*s)->locked) {
                 (void) flock((*s)->lock_fd, LOCK_UN);
+                (*s)->locked = false;
+        }
 }
 #define STORE_LOCKED(s, var)                                                                                          \
         _unused_ _cleanup_(store_unlockp)                                                                             \
         ImageStore *var = (s)
+
+static int read_tags(ImageStore *s, json_object **ret);
+static void tag_records_sync(ImageStore *s, json_object *tags);
 
 /* Scratch dirs of dead imports and half-deleted layers. Caller holds the lock. */
 static void clean_tmp(ImageStore *s) {
@@ -211,17 +245,156 @@ static void clean_tmp(ImageStore *s) {
         }
 }
 
+/* write_file_atomic()'s temporary files (".#NAME.PID") left by a crash. Caller holds the lock. */
+static void clean_write_temps(int dir_fd) {
+        _cleanup_closedir_ DIR *d = NULL;
+        struct dirent *de;
+        int fd = reopen_dir(dir_fd);
+
+        if (fd < 0 || !(d = fdopendir(fd))) {
+                safe_close(fd);
+                return;
+        }
+        while ((de = readdir(d)))
+                if (strneq(de->d_name, ".#", 2))
+                        (void) unlinkat(dir_fd, de->d_name, 0);
+}
+
 static int read_config_at(ImageStore *s, const char *id, char **ret, size_t *ret_size) {
         char name[DIGEST_HEX_LEN + 8];
         snprintf(name, sizeof(name), "%s.json", id);
         return read_file_at(s->images_fd, name, CONFIG_MAX, ret, ret_size);
 }
 
+static bool image_config_name(const char *name, char ret_id[static DIGEST_HEX_LEN + 1]);
+
+/* Reads and checks images/<id>.json. -EBADMSG with *ret_why set when the file is there but damaged
+ * (unreadable, empty, not a config, or not the content its name promises: the id is the config's
+ * sha256, so any change to it is damage). Other errors (-ENOENT, -ENOMEM) leave *ret_why alone. */
+static int load_config(ImageStore *s, const char *id, char **ret_data, size_t *ret_size, char ***ret_diff_hex,
+                       ImageConfig *ret_config, uint64_t *ret_created, const char **ret_why) {
+        _cleanup_free_ char *data = NULL;
+        char digest[DIGEST_HEX_LEN + 1];
+        size_t size = 0;
+        int r;
+
+        r = read_config_at(s, id, &data, &size);
+        if (r == -ENOENT || r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                *ret_why = r == -EFBIG ? "too large" : "cannot be read";
+                return -EBADMSG;
+        }
+        if (size == 0) {
+                *ret_why = "empty";
+                return -EBADMSG;
+        }
+        if (digest_buffer_hex(data, size, digest) < 0 || !streq(digest, id)) {
+                *ret_why = "its content does not match its id";
+                return -EBADMSG;
+        }
+        r = image_config_parse(data, size, ret_diff_hex, ret_config, ret_created);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                *ret_why = "not an image configuration";
+                return -EBADMSG;
+        }
+        if (ret_data)
+                *ret_data = TAKE_PTR(data);
+        if (ret_size)
+                *ret_size = size;
+        return 0;
+}
+
+/* A damaged configuration is reported naming the file. */
+static void warn_damaged_config(ImageStore *s, const char *id, const char *why, const char *consequence) {
+        store_warn("Image store: %s/images/%s.json is damaged (%s); %s", s->dir, id, why, consequence);
+}
+
+const char *image_store_damage(const ImageStore *s) {
+        return s->damage;
+}
+
+/* For a lookup that met a damaged configuration: remembered for the caller's message, and reported. */
+static int config_damaged(ImageStore *s, const char *id, const char *why) {
+        free(s->damage);
+        if (asprintf(&s->damage, "%s/images/%s.json is damaged (%s); supctl image rm %.12s removes the image", s->dir,
+                     id, why, id) < 0)
+                s->damage = NULL;
+        warn_damaged_config(s, id, why, "the image cannot be used; supctl image rm ID removes it.");
+        return -EBADMSG;
+}
+
+/* Only digits, as the importers write it (a trailing newline tolerated). */
+static int parse_size_file(const char *c, uint64_t *ret) {
+        size_t l = strspn(c, "0123456789");
+        char t[24];
+
+        if (l == 0 || l >= sizeof(t) || !(c[l] == 0 || (c[l] == '\n' && c[l + 1] == 0)))
+                return -EBADMSG;
+        memcpy(t, c, l);
+        t[l] = 0;
+        return safe_atou64(t, ret);
+}
+
+static int du_at(int dir_fd, uint64_t *sum) {
+        _cleanup_closedir_ DIR *d = NULL;
+        struct dirent *de;
+        int fd = reopen_dir(dir_fd);
+
+        if (fd < 0)
+                return fd;
+        d = fdopendir(fd);
+        if (!d) {
+                safe_close(fd);
+                return negative_errno();
+        }
+        while ((de = readdir(d))) {
+                struct stat st;
+                if (streq(de->d_name, ".") || streq(de->d_name, "..") ||
+                    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                        continue;
+                if (S_ISDIR(st.st_mode)) {
+                        int sub = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                        if (sub >= 0) {
+                                (void) du_at(sub, sum);
+                                safe_close(sub);
+                        }
+                } else if (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode))
+                        *sum += (uint64_t) st.st_size;
+        }
+        return 0;
+}
+
+/* layers/<hex>/size. A missing or damaged one never reads as 0: the size is recomputed from the
+ * layer's files (the sum of their sizes, a little less than the tar it came from), reported, and,
+ * when this handle holds the lock, written back. */
 static uint64_t layer_size(ImageStore *s, const char *hex) {
-        _cleanup_free_ char *p = path_join(hex, "size"), *c = NULL;
+        _cleanup_free_ char *p = path_join(hex, "size"), *c = NULL, *diff = path_join(hex, "diff");
+        _cleanup_close_ int layer_fd = -EBADF, diff_fd = -EBADF;
         uint64_t v = 0;
-        if (p && read_file_at(s->layers_fd, p, 64, &c, NULL) >= 0)
-                v = strtoull(c, NULL, 10);
+        char buf[32];
+        int r;
+
+        if (!p || !diff)
+                return 0;
+        r = read_file_at(s->layers_fd, p, 64, &c, NULL);
+        if (r >= 0 && parse_size_file(c, &v) >= 0)
+                return v;
+        layer_fd = openat(s->layers_fd, hex, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (layer_fd < 0)
+                return 0; /* the layer itself is gone (collected meanwhile) */
+        diff_fd = openat(layer_fd, "diff", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (diff_fd >= 0)
+                (void) du_at(diff_fd, &v);
+        if (s->locked) {
+                snprintf(buf, sizeof(buf), "%" PRIu64, v);
+                (void) write_file_atomic(layer_fd, "size", buf, strlen(buf), 0600);
+        }
+        store_warn("Image store: %s/layers/%s/size is %s; the layer's size was recomputed from its files (%" PRIu64
+                   " bytes)%s.",
+                   s->dir, hex, r == -ENOENT ? "missing" : "damaged", v, s->locked ? " and written back" : "");
         return v;
 }
 
@@ -229,6 +402,7 @@ typedef struct ImageRec {
         char id[DIGEST_HEX_LEN + 1];
         char **diff_hex;
         uint64_t created;
+        const char *damaged; /* why images/<id>.json cannot be used; its layers are then unknown */
 } ImageRec;
 
 static void image_recs_free(ImageRec *r, size_t n) {
@@ -237,6 +411,8 @@ static void image_recs_free(ImageRec *r, size_t n) {
         free(r);
 }
 
+/* Every image, a damaged one too (with .damaged set): a damaged record must never look absent, or
+ * its layers would be collected. */
 static int load_images(ImageStore *s, ImageRec **ret, size_t *ret_n) {
         _cleanup_closedir_ DIR *d = NULL;
         ImageRec *recs = NULL;
@@ -252,17 +428,12 @@ static int load_images(ImageStore *s, ImageRec **ret, size_t *ret_n) {
                 return negative_errno();
         }
         while ((de = readdir(d))) {
-                _cleanup_free_ char *data = NULL;
                 char id[DIGEST_HEX_LEN + 1];
-                size_t size;
+                const char *why = NULL;
                 ImageRec *t;
-                size_t l = strlen(de->d_name);
+                int r;
 
-                if (l != DIGEST_HEX_LEN + 5 || !streq(de->d_name + DIGEST_HEX_LEN, ".json"))
-                        continue;
-                memcpy(id, de->d_name, DIGEST_HEX_LEN);
-                id[DIGEST_HEX_LEN] = 0;
-                if (!digest_hex_valid(id) || read_config_at(s, id, &data, &size) < 0)
+                if (!image_config_name(de->d_name, id))
                         continue;
                 t = realloc(recs, (n + 1) * sizeof(ImageRec));
                 if (!t) {
@@ -272,8 +443,15 @@ static int load_images(ImageStore *s, ImageRec **ret, size_t *ret_n) {
                 recs = t;
                 recs[n] = (ImageRec){};
                 memcpy(recs[n].id, id, sizeof(id));
-                if (image_config_parse(data, size, &recs[n].diff_hex, NULL, &recs[n].created) < 0)
-                        continue; /* unreadable: treat as absent, its layers are not protected */
+                r = load_config(s, id, NULL, NULL, &recs[n].diff_hex, NULL, &recs[n].created, &why);
+                if (r == -ENOENT)
+                        continue; /* removed meanwhile */
+                if (r == -ENOMEM) {
+                        image_recs_free(recs, n);
+                        return r;
+                }
+                if (r < 0)
+                        recs[n].damaged = why;
                 n++;
         }
         *ret = recs;
@@ -292,6 +470,18 @@ static int gc_layers(ImageStore *s, uint64_t *freed) {
         r = load_images(s, &recs, &n);
         if (r < 0)
                 return r;
+        /* An image whose configuration is damaged may use any layer: collect none until it is
+         * removed (or restored). */
+        for (size_t i = 0; i < n; i++)
+                if (recs[i].damaged) {
+                        for (size_t j = i; j < n; j++)
+                                if (recs[j].damaged)
+                                        warn_damaged_config(s, recs[j].id, recs[j].damaged,
+                                                            "the layers it uses are unknown, so no layer is removed "
+                                                            "until it is removed (supctl image rm ID).");
+                        image_recs_free(recs, n);
+                        return 0;
+                }
         fd = reopen_dir(s->layers_fd);
         if (fd < 0 || !(d = fdopendir(fd))) {
                 safe_close(fd);
@@ -319,6 +509,21 @@ static int gc_layers(ImageStore *s, uint64_t *freed) {
         }
         image_recs_free(recs, n);
         return 0;
+}
+
+/* Rewrites damaged or missing layer size files (layer_size() does, under the lock). */
+static void check_layer_sizes(ImageStore *s) {
+        _cleanup_closedir_ DIR *d = NULL;
+        struct dirent *de;
+        int fd = reopen_dir(s->layers_fd);
+
+        if (fd < 0 || !(d = fdopendir(fd))) {
+                safe_close(fd);
+                return;
+        }
+        while ((de = readdir(d)))
+                if (digest_hex_valid(de->d_name))
+                        (void) layer_size(s, de->d_name);
 }
 
 int image_store_open(const char *state_dir, ImageStoreFlags flags, ImageStore **ret) {
@@ -352,8 +557,15 @@ int image_store_open(const char *state_dir, ImageStoreFlags flags, ImageStore **
                 r = store_lock(s);
                 if (r < 0)
                         return r;
+                _cleanup_json_ json_object *tags = NULL;
                 clean_tmp(s);
+                clean_write_temps(s->dir_fd);
+                clean_write_temps(s->images_fd);
                 (void) gc_layers(s, NULL);
+                check_layer_sizes(s);
+                /* Stores from before the per-image records get them here. */
+                if (read_tags(s, &tags) >= 0)
+                        tag_records_sync(s, tags);
         }
         *ret = TAKE_PTR(s);
         return 0;
@@ -400,37 +612,290 @@ int image_store_scratch(ImageStore *s, char **ret_name, int *ret_dir_fd, int *re
 
 /* ---- tags ---- */
 
-static int read_tags(ImageStore *s, json_object **ret) {
-        _cleanup_free_ char *data = NULL;
-        json_object *o;
-        size_t size;
-        int r;
+/* tags.json is the index; each image's tags are also kept in images/<id>.tags.json (a sorted JSON
+ * array), so that a damaged index can be rebuilt. tags.json is written first and wins; a crash
+ * between the two writes leaves a record stale, and a rebuild then prefers the newest record. */
 
-        r = read_file_at(s->dir_fd, "tags.json", TAGS_MAX, &data, &size);
-        if (r == -ENOENT)
-                o = json_object_new_object();
-        else if (r < 0)
-                return r;
-        else {
-                o = json_tokener_parse(data);
-                if (!o || !json_object_is_type(o, json_type_object)) {
-                        if (o)
-                                json_object_put(o);
-                        return -EBADMSG;
+#define TAG_RECORD_SUFFIX ".tags.json"
+#define TAG_RECORD_MAX (1u << 20)
+
+static bool tag_record_name(const char *name, char ret_id[static DIGEST_HEX_LEN + 1]) {
+        if (strlen(name) != DIGEST_HEX_LEN + strlen(TAG_RECORD_SUFFIX) ||
+            !streq(name + DIGEST_HEX_LEN, TAG_RECORD_SUFFIX))
+                return false;
+        memcpy(ret_id, name, DIGEST_HEX_LEN);
+        ret_id[DIGEST_HEX_LEN] = 0;
+        return digest_hex_valid(ret_id);
+}
+
+static bool image_config_name(const char *name, char ret_id[static DIGEST_HEX_LEN + 1]) {
+        if (strlen(name) != DIGEST_HEX_LEN + 5 || !streq(name + DIGEST_HEX_LEN, ".json"))
+                return false;
+        memcpy(ret_id, name, DIGEST_HEX_LEN);
+        ret_id[DIGEST_HEX_LEN] = 0;
+        return digest_hex_valid(ret_id);
+}
+
+static bool image_exists(ImageStore *s, const char *id) {
+        char name[DIGEST_HEX_LEN + 8];
+        struct stat st;
+        snprintf(name, sizeof(name), "%s.json", id);
+        return fstatat(s->images_fd, name, &st, AT_SYMLINK_NOFOLLOW) >= 0 && S_ISREG(st.st_mode);
+}
+
+/* Why parsed tags.json content is not a usable index, or NULL if it is. */
+static const char *tags_invalid(json_object *o) {
+        if (!o || !json_object_is_type(o, json_type_object))
+                return "not a JSON object";
+        json_object_object_foreach(o, k, v) {
+                _cleanup_free_ char *norm = NULL;
+                if (!json_object_is_type(v, json_type_string) || !digest_hex_valid(json_object_get_string(v)))
+                        return "an entry does not name an image id";
+                if (image_ref_normalize(k, &norm) < 0 || !streq(norm, k))
+                        return "an entry is not an image name";
+        }
+        return NULL;
+}
+
+static int tags_parse(const char *data, size_t size, json_object **ret, const char **ret_why) {
+        struct json_tokener *tok;
+        json_object *o;
+        const char *why;
+
+        if (size == 0) {
+                *ret_why = "empty";
+                return -EBADMSG;
+        }
+        if (memchr(data, 0, size)) {
+                *ret_why = "contains NUL bytes";
+                return -EBADMSG;
+        }
+        tok = json_tokener_new();
+        if (!tok)
+                return -ENOMEM;
+        o = json_tokener_parse_ex(tok, data, (int) MIN(size, (size_t) INT32_MAX));
+        if (o) {
+                /* Trailing garbage after a valid object is damage too. */
+                size_t end = json_tokener_get_parse_end(tok);
+                if (end < size && data[end + strspn(data + end, " \t\r\n")] != 0) {
+                        json_object_put(o);
+                        o = NULL;
                 }
         }
-        if (!o)
-                return -ENOMEM;
+        json_tokener_free(tok);
+        if (!o) {
+                *ret_why = "not valid JSON (truncated?)";
+                return -EBADMSG;
+        }
+        why = tags_invalid(o);
+        if (why) {
+                json_object_put(o);
+                *ret_why = why;
+                return -EBADMSG;
+        }
         *ret = o;
         return 0;
+}
+
+/* tags.json from the per-image records; where two records claim a name, the newer one wins. */
+static int tags_rebuild(ImageStore *s, json_object **ret) {
+        _cleanup_json_ json_object *tags = json_object_new_object(), *stamps = json_object_new_object();
+        _cleanup_closedir_ DIR *d = NULL;
+        struct dirent *de;
+        int fd = reopen_dir(s->images_fd);
+
+        if (fd < 0)
+                return fd;
+        d = fdopendir(fd);
+        if (!d) {
+                safe_close(fd);
+                return negative_errno();
+        }
+        if (!tags || !stamps)
+                return -ENOMEM;
+        while ((de = readdir(d))) {
+                _cleanup_free_ char *data = NULL;
+                _cleanup_json_ json_object *arr = NULL;
+                char id[DIGEST_HEX_LEN + 1];
+                struct stat st;
+                int64_t stamp;
+
+                if (!tag_record_name(de->d_name, id) || !image_exists(s, id))
+                        continue;
+                if (fstatat(s->images_fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+                    read_file_at(s->images_fd, de->d_name, TAG_RECORD_MAX, &data, NULL) < 0)
+                        continue;
+                arr = json_tokener_parse(data);
+                if (!arr || !json_object_is_type(arr, json_type_array))
+                        continue; /* a damaged record loses only its own tags */
+                stamp = (int64_t) st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+                for (size_t i = 0; i < json_object_array_length(arr); i++) {
+                        json_object *e = json_object_array_get_idx(arr, i), *old;
+                        _cleanup_free_ char *norm = NULL;
+                        const char *t = json_object_get_string(e);
+                        if (!json_object_is_type(e, json_type_string) || image_ref_normalize(t, &norm) < 0 ||
+                            !streq(norm, t))
+                                continue;
+                        if (json_object_object_get_ex(stamps, t, &old) && json_object_get_int64(old) >= stamp)
+                                continue;
+                        if (json_object_object_add(tags, t, json_object_new_string(id)) < 0 ||
+                            json_object_object_add(stamps, t, json_object_new_int64(stamp)) < 0)
+                                return -ENOMEM;
+                }
+        }
+        *ret = TAKE_PTR(tags);
+        return 0;
+}
+
+static int strcmp_ptr(const void *a, const void *b) {
+        return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+/* Brings every image's record in line with tags, and removes records of images that are gone.
+ * Best effort: the records are only a backup of tags.json. */
+static void tag_records_sync(ImageStore *s, json_object *tags) {
+        _cleanup_closedir_ DIR *d = NULL;
+        struct dirent *de;
+        int fd = reopen_dir(s->images_fd);
+
+        if (fd < 0 || !(d = fdopendir(fd))) {
+                safe_close(fd);
+                return;
+        }
+        while ((de = readdir(d))) {
+                _cleanup_strv_free_ char **names = NULL;
+                _cleanup_json_ json_object *arr = NULL;
+                _cleanup_free_ char *old = NULL;
+                char id[DIGEST_HEX_LEN + 1], rec[DIGEST_HEX_LEN + sizeof(TAG_RECORD_SUFFIX)];
+                const char *out;
+                size_t size, old_size;
+
+                if (tag_record_name(de->d_name, id)) {
+                        if (!image_exists(s, id))
+                                (void) unlinkat(s->images_fd, de->d_name, 0);
+                        continue;
+                }
+                if (!image_config_name(de->d_name, id))
+                        continue;
+                snprintf(rec, sizeof(rec), "%s%s", id, TAG_RECORD_SUFFIX);
+                json_object_object_foreach(tags, k, v) {
+                        if (streq(json_object_get_string(v), id) && strv_extend(&names, k) < 0)
+                                return;
+                }
+                if (strv_length(names) == 0) {
+                        (void) unlinkat(s->images_fd, rec, 0);
+                        continue;
+                }
+                qsort(names, strv_length(names), sizeof(char *), strcmp_ptr);
+                arr = json_object_new_array();
+                if (!arr)
+                        return;
+                STRV_FOREACH (n, names)
+                        (void) json_object_array_add(arr, json_object_new_string(*n));
+                out = json_object_to_json_string_length(arr, JSON_C_TO_STRING_PLAIN, &size);
+                if (!out)
+                        return;
+                if (read_file_at(s->images_fd, rec, TAG_RECORD_MAX, &old, &old_size) >= 0 && old_size == size &&
+                    memcmp(old, out, size) == 0)
+                        continue;
+                (void) write_file_atomic(s->images_fd, rec, out, size, 0600);
+        }
 }
 
 static int write_tags(ImageStore *s, json_object *tags) {
         size_t size = 0;
         const char *buf = json_object_to_json_string_length(tags, JSON_C_TO_STRING_PRETTY, &size);
+        int r;
         if (!buf)
                 return -ENOMEM;
-        return write_file_atomic(s->dir_fd, "tags.json", buf, size, 0600);
+        r = write_file_atomic(s->dir_fd, "tags.json", buf, size, 0600);
+        if (r < 0)
+                return r;
+        tag_records_sync(s, tags);
+        return 0;
+}
+
+/* Reads tags.json; NULL *ret_why when it is fine (or absent), else why not. */
+static int tags_load(ImageStore *s, json_object **ret, const char **ret_why) {
+        _cleanup_free_ char *data = NULL;
+        size_t size;
+        int r;
+
+        *ret_why = NULL;
+        r = read_file_at(s->dir_fd, "tags.json", TAGS_MAX, &data, &size);
+        if (r == -ENOENT) {
+                *ret = json_object_new_object();
+                return *ret ? 0 : -ENOMEM;
+        }
+        if (r == -EISDIR || r == -EBADFD || r == -EFBIG) {
+                *ret_why = r == -EFBIG ? "too large" : "not a regular file";
+                return -EBADMSG;
+        }
+        if (r < 0)
+                return r;
+        return tags_parse(data, size, ret, ret_why);
+}
+
+/* A damaged tags.json never takes the store down: its content is rebuilt from the per-image
+ * records; when the store lock can be had, the damaged file is set aside and the rebuilt one
+ * written, else (a reader while an import commits) the rebuilt tags are used for this call only. */
+static int read_tags(ImageStore *s, json_object **ret) {
+        _cleanup_json_ json_object *tags = NULL;
+        const char *why;
+        bool took_lock = false;
+        char aside[64] = "";
+        int r;
+
+        r = tags_load(s, &tags, &why);
+        if (r != -EBADMSG || !why) {
+                if (r >= 0)
+                        *ret = TAKE_PTR(tags);
+                return r;
+        }
+        if (!s->locked && flock(s->lock_fd, LOCK_EX | LOCK_NB) >= 0)
+                s->locked = took_lock = true;
+        if (s->locked) {
+                /* Someone may have repaired it while we waited for nothing. */
+                r = tags_load(s, &tags, &why);
+                if (r != -EBADMSG || !why) {
+                        if (took_lock) {
+                                (void) flock(s->lock_fd, LOCK_UN);
+                                s->locked = false;
+                        }
+                        if (r >= 0)
+                                *ret = TAKE_PTR(tags);
+                        return r;
+                }
+        }
+        r = tags_rebuild(s, &tags);
+        if (r >= 0 && s->locked) {
+                struct tm tm;
+                time_t now = time(NULL);
+                strftime(aside, sizeof(aside), "tags.json.corrupt-%Y%m%dT%H%M%SZ", gmtime_r(&now, &tm));
+                if (renameat(s->dir_fd, "tags.json", s->dir_fd, aside) < 0)
+                        aside[0] = 0;
+                (void) fsync(s->dir_fd);
+                size_t size = 0;
+                const char *buf = json_object_to_json_string_length(tags, JSON_C_TO_STRING_PRETTY, &size);
+                if (buf)
+                        (void) write_file_atomic(s->dir_fd, "tags.json", buf, size, 0600);
+        }
+        if (took_lock) {
+                (void) flock(s->lock_fd, LOCK_UN);
+                s->locked = false;
+        }
+        if (r < 0)
+                return r;
+        if (aside[0])
+                store_warn("Image store: %s/tags.json was damaged (%s); set aside as %s, %d tag(s) recovered "
+                           "from the per-image records.",
+                           s->dir, why, aside, json_object_object_length(tags));
+        else
+                store_warn("Image store: %s/tags.json is damaged (%s); using %d tag(s) recovered from the "
+                           "per-image records.",
+                           s->dir, why, json_object_object_length(tags));
+        *ret = TAKE_PTR(tags);
+        return 0;
 }
 
 static bool image_tagged(json_object *tags, const char *id) {
@@ -576,6 +1041,7 @@ static int resolve_ref(ImageStore *s, json_object *tags, const char *ref, char *
         if (l >= 4 && l <= DIGEST_HEX_LEN && strspn(hexp, "0123456789abcdef") == l) {
                 _cleanup_closedir_ DIR *d = NULL;
                 struct dirent *de;
+                char cand[DIGEST_HEX_LEN + 1];
                 int fd = reopen_dir(s->images_fd), found = 0;
 
                 if (fd < 0 || !(d = fdopendir(fd))) {
@@ -583,7 +1049,7 @@ static int resolve_ref(ImageStore *s, json_object *tags, const char *ref, char *
                         return -errno;
                 }
                 while ((de = readdir(d)))
-                        if (strlen(de->d_name) == DIGEST_HEX_LEN + 5 && strneq(de->d_name, hexp, l)) {
+                        if (image_config_name(de->d_name, cand) && strneq(de->d_name, hexp, l)) {
                                 memcpy(ret_id, de->d_name, DIGEST_HEX_LEN);
                                 ret_id[DIGEST_HEX_LEN] = 0;
                                 found++;
@@ -599,13 +1065,30 @@ static int resolve_ref(ImageStore *s, json_object *tags, const char *ref, char *
         return -ENOENT;
 }
 
+int image_store_resolve(ImageStore *s, const char *ref, char ret_id[static DIGEST_HEX_LEN + 1]) {
+        _cleanup_json_ json_object *tags = NULL;
+        char id[DIGEST_HEX_LEN + 1];
+        int r;
+
+        r = read_tags(s, &tags);
+        if (r < 0)
+                return r;
+        r = resolve_ref(s, tags, ref, NULL, id);
+        if (r < 0)
+                return r;
+        if (!image_exists(s, id))
+                return -ENOENT;
+        memcpy(ret_id, id, sizeof(id));
+        return 0;
+}
+
 int image_store_lookup(ImageStore *s, const char *ref, Image **ret) {
         _cleanup_json_ json_object *tags = NULL;
         _cleanup_(image_freep) Image *img = NULL;
-        _cleanup_free_ char *norm = NULL, *data = NULL;
+        _cleanup_free_ char *norm = NULL;
         _cleanup_strv_free_ char **hex = NULL;
         char id[DIGEST_HEX_LEN + 1];
-        size_t size;
+        const char *why = NULL;
         int r;
 
         r = read_tags(s, &tags);
@@ -614,13 +1097,12 @@ int image_store_lookup(ImageStore *s, const char *ref, Image **ret) {
         r = resolve_ref(s, tags, ref, &norm, id);
         if (r < 0)
                 return r;
-        r = read_config_at(s, id, &data, &size);
-        if (r < 0)
-                return r == -ENOENT ? -ENOENT : r;
         img = new0(Image, 1);
         if (!img)
                 return -ENOMEM;
-        r = image_config_parse(data, size, &hex, &img->config, &img->created);
+        r = load_config(s, id, NULL, NULL, &hex, &img->config, &img->created, &why);
+        if (r == -EBADMSG)
+                return config_damaged(s, id, why);
         if (r < 0)
                 return r;
         img->id = strdup(id);
@@ -670,6 +1152,8 @@ void image_list_free(ImageListEntry *l, size_t n) {
 
 static uint64_t image_rec_size(ImageStore *s, const ImageRec *r) {
         uint64_t sz = 0;
+        if (r->damaged)
+                return IMAGE_SIZE_DAMAGED;
         STRV_FOREACH (h, r->diff_hex)
                 sz += layer_size(s, *h);
         return sz;
@@ -714,6 +1198,9 @@ int image_store_list(ImageStore *s, ImageListEntry **ret, size_t *ret_n) {
                 return r;
         for (size_t i = 0; i < n && r >= 0; i++) {
                 uint64_t size = image_rec_size(s, &recs[i]);
+                if (recs[i].damaged)
+                        warn_damaged_config(s, recs[i].id, recs[i].damaged,
+                                            "it is listed with no size; supctl image rm ID removes it.");
                 bool tagged = false;
                 json_object_object_foreach(tags, k, v) {
                         _cleanup_free_ char *name = NULL, *tag = NULL;
@@ -755,6 +1242,7 @@ int image_store_history(ImageStore *s, const char *ref, ImageHistoryEntry **ret,
         ImageHistoryEntry *h = NULL;
         json_object *hist = NULL;
         size_t size, n = 0, layer = 0, nhist;
+        const char *why = NULL;
         int r;
 
         r = read_tags(s, &tags);
@@ -763,10 +1251,9 @@ int image_store_history(ImageStore *s, const char *ref, ImageHistoryEntry **ret,
         r = resolve_ref(s, tags, ref, NULL, id);
         if (r < 0)
                 return r;
-        r = read_config_at(s, id, &data, &size);
-        if (r < 0)
-                return r;
-        r = image_config_parse(data, size, &hex, NULL, NULL);
+        r = load_config(s, id, &data, &size, &hex, NULL, NULL, &why);
+        if (r == -EBADMSG)
+                return config_damaged(s, id, why);
         if (r < 0)
                 return r;
         root = json_tokener_parse(data);
@@ -819,7 +1306,9 @@ int image_store_history(ImageStore *s, const char *ref, ImageHistoryEntry **ret,
 /* ---- remove, prune ---- */
 
 static int delete_image(ImageStore *s, const char *id) {
-        char name[DIGEST_HEX_LEN + 8];
+        char name[DIGEST_HEX_LEN + sizeof(TAG_RECORD_SUFFIX)];
+        snprintf(name, sizeof(name), "%s" TAG_RECORD_SUFFIX, id);
+        (void) unlinkat(s->images_fd, name, 0);
         snprintf(name, sizeof(name), "%s.json", id);
         if (unlinkat(s->images_fd, name, 0) < 0 && errno != ENOENT)
                 return negative_errno();
@@ -900,7 +1389,8 @@ int image_store_prune(ImageStore *s, ImageInUseFn in_use, void *userdata, char *
         if (r < 0)
                 return r;
         for (size_t i = 0; i < n; i++) {
-                if (image_tagged(tags, recs[i].id) || (in_use && in_use(recs[i].id, userdata)))
+                /* A damaged image goes only when asked for by name: it may be the one a tag meant. */
+                if (recs[i].damaged || image_tagged(tags, recs[i].id) || (in_use && in_use(recs[i].id, userdata)))
                         continue;
                 if (delete_image(s, recs[i].id) >= 0)
                         (void) strv_extend(&removed, recs[i].id);

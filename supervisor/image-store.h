@@ -12,15 +12,24 @@
  *   layers/<diffhex>/diff/   one unpacked layer, keyed by its uncompressed digest, shared by all
  *   layers/<diffhex>/size    its uncompressed size in bytes
  *   images/<id>.json         the image's config blob (id = its sha256, as Docker computes it)
- *   tags.json                {"name:tag": "<id>", ...}
+ *   images/<id>.tags.json    that image's tags, ["name:tag", ...]: tags.json can be rebuilt
+ *   tags.json                {"name:tag": "<id>", ...}: the index, and what wins
  *   tmp/                     imports in progress (each holds a lock while alive)
  *   lock                     flock()ed while the store is changed
  * A layer's reference count is the number of images whose rootfs.diff_ids name it; it is computed
  * under the lock whenever something is removed, so nothing can drift. An import unpacks into
  * tmp/ and renames layers into place, then writes the image, then the tag: a crash leaves only
- * things the next image_store_open() removes. All functions return a negative errno. */
+ * things the next image_store_open() removes. Every file is written atomically (temporary file,
+ * fsync, rename, fsync of the directory). A damaged tags.json is set aside as
+ * tags.json.corrupt-<time> and rebuilt from the per-image records, with a warning; it never makes
+ * the store unusable. All functions return a negative errno. */
 
 typedef struct ImageStore ImageStore;
+
+/* Where the store reports what it repaired (a damaged tags.json, say). Process-wide: set once by
+ * the daemon (and again in an image worker); no function of the store logs by itself. */
+typedef void (*ImageStoreWarnFn)(const char *message, void *userdata);
+void image_store_set_warn(ImageStoreWarnFn fn, void *userdata);
 
 typedef struct ImageConfig {
         char **entrypoint;
@@ -66,13 +75,23 @@ int image_ref_split(const char *norm, char **ret_name, char **ret_tag);
 /* By reference, or by id (full, "sha256:…" or a unique prefix of at least 4 digits). -ENOENT if
  * absent. */
 int image_store_lookup(ImageStore *s, const char *ref, Image **ret);
+/* Just the id a reference names (-ENOENT if no image has it), whether or not its configuration
+ * can be read. */
+int image_store_resolve(ImageStore *s, const char *ref, char ret_id[static DIGEST_HEX_LEN + 1]);
+/* After image_store_lookup() or image_store_history() failed with -EBADMSG because the image's
+ * configuration is damaged: what is wrong, naming the file. NULL otherwise. */
+const char *image_store_damage(const ImageStore *s);
 bool image_store_has_layer(ImageStore *s, const char *diff_hex);
+
+/* The size image_store_list() gives an image whose configuration (images/<id>.json) is damaged:
+ * it is listed, with a warning naming the file, so that it can be removed. */
+#define IMAGE_SIZE_DAMAGED UINT64_MAX
 
 typedef struct ImageListEntry {
         char *name; /* "<none>" for untagged images */
         char *tag;
         char id[DIGEST_HEX_LEN + 1];
-        uint64_t size;
+        uint64_t size; /* IMAGE_SIZE_DAMAGED: see above */
         uint64_t created;
 } ImageListEntry;
 int image_store_list(ImageStore *s, ImageListEntry **ret, size_t *ret_n);

@@ -18,6 +18,12 @@ void manager_config_init(ManagerConfig *c) {
                 .live_restore = false,
                 .log_max_size = 10 * 1024 * 1024,
                 .log_max_files = 5,
+                /* The same defaults as an import without a config (IMPORT_LIMITS_DEFAULT): 5% of
+                 * the file system or 1G, whichever is smaller, so that neither a small disk nor
+                 * a huge one is left without room. */
+                .image_max_import_size = UINT64_C(64) << 30,
+                .image_min_free_bytes = UINT64_C(1) << 30,
+                .image_min_free_percent = 5,
         };
 }
 
@@ -165,6 +171,34 @@ static int conf_handler(void *userdata, const char *section, const char *name, c
                         conf_error(p, line, "invalid count '%s' for MaxFiles= (1..1000)", value);
                 else
                         c->log_max_files = v;
+        } else if (streq(section, "Images") && streq(name, "MaxImportSize")) {
+                uint64_t v;
+                if (parse_size(value, &v) < 0 || v == 0)
+                        conf_error(p, line, "invalid size '%s' for MaxImportSize= (e.g. 64G, or infinity)", value);
+                else
+                        c->image_max_import_size = v;
+        } else if (streq(section, "Images") && streq(name, "MinFreeSpace")) {
+                size_t l = strlen(value);
+                if (l > 1 && value[l - 1] == '%') {
+                        _cleanup_free_ char *num = strndup(value, l - 1);
+                        unsigned v;
+                        if (!num)
+                                return 0;
+                        if (safe_atou(num, &v) < 0 || v > 99)
+                                conf_error(p, line, "invalid percentage '%s' for MinFreeSpace= (0%%..99%%)", value);
+                        else {
+                                c->image_min_free_percent = v;
+                                c->image_min_free_bytes = 0;
+                        }
+                } else {
+                        uint64_t v;
+                        if (parse_size(value, &v) < 0 || v == UINT64_MAX)
+                                conf_error(p, line, "invalid size '%s' for MinFreeSpace= (e.g. 1G or 5%%)", value);
+                        else {
+                                c->image_min_free_bytes = v;
+                                c->image_min_free_percent = 0;
+                        }
+                }
         } else if (streq(section, "Registries") && streq(name, "Insecure")) {
                 /* Space-separated host[:port] names; an empty value resets the list. */
                 _cleanup_free_ char *copy = strdup(value);

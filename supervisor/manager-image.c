@@ -59,11 +59,12 @@ static char **images_in_use(Manager *m, ImageStore *s) {
         for (size_t i = 0; i < m->n_units; i++) {
                 Unit *u = m->units[i];
                 const UnitSettings *st = unit_settings(u);
-                _cleanup_(image_freep) Image *img = NULL;
+                char id[DIGEST_HEX_LEN + 1];
                 if (u->state == UNIT_INACTIVE || u->state == UNIT_FAILED || !st || isempty(st->image))
                         continue;
-                if (image_store_lookup(s, st->image, &img) >= 0 && !strv_contains(ids, img->id))
-                        (void) strv_extend(&ids, img->id);
+                /* By id alone: an image whose configuration is damaged is still in use. */
+                if (image_store_resolve(s, st->image, id) >= 0 && !strv_contains(ids, id))
+                        (void) strv_extend(&ids, id);
         }
         return ids;
 }
@@ -100,7 +101,8 @@ static ImageJob *image_job_free(ImageJob *j) {
 
 typedef struct WorkerArgs {
         const char *state_dir;
-        const char *path; /* import: file; pull/rm: ref */
+        ImportLimits limits; /* from supd.conf [Images] */
+        const char *path;    /* import: file; pull/rm: ref */
         const char *name;
         char **in_use;
         int progress_fd;
@@ -117,18 +119,31 @@ static void worker_progress(void *userdata, uint64_t done, uint64_t total, unsig
         (void) !write(fd, line, (size_t) n);
 }
 
+static void store_warn_log(const char *message, void *userdata) {
+        log_warning("%s", message);
+}
+
+/* In a worker, what the store repaired is also told to the client that asked. */
+static void store_warn_worker(const char *message, void *userdata) {
+        int fd = *(int *) userdata;
+        log_warning("%s", message);
+        if (fd >= 0)
+                (void) !dprintf(fd, "warning: %s\n", message);
+}
+
 static int worker_run(JobKind kind, WorkerArgs *a, char **ret_result, char **ret_error) {
         _cleanup_(image_store_freep) ImageStore *s = NULL;
         int r;
 
+        image_store_set_warn(store_warn_worker, &a->progress_fd);
         r = image_store_open(a->state_dir, 0, &s);
         if (r < 0)
                 return r;
         switch (kind) {
         case JOB_IMPORT: {
                 unsigned skipped = 0;
-                r = image_import(s, a->path, a->name, NULL, worker_progress, &a->progress_fd, ret_result, &skipped,
-                                 ret_error);
+                r = image_import(s, a->path, a->name, &a->limits, worker_progress, &a->progress_fd, ret_result,
+                                 &skipped, ret_error);
                 if (r >= 0 && skipped > 0) {
                         /* Containers get a fixed /dev; an image's device nodes would be a way around it. */
                         log_warning("Import of %s: skipped %u device node(s).", a->path, skipped);
@@ -139,7 +154,7 @@ static int worker_run(JobKind kind, WorkerArgs *a, char **ret_result, char **ret
                 return r;
         }
         case JOB_PULL: {
-                ImagePullOptions o = { .insecure = insecure_registries };
+                ImagePullOptions o = { .insecure = insecure_registries, .limits = &a->limits };
                 return image_pull(s, a->path, &o, worker_progress, &a->progress_fd, ret_result, ret_error);
         }
         case JOB_REMOVE: {
@@ -288,6 +303,12 @@ static int job_start(Manager *m, JobKind kind, sd_bus_message *msg, const char *
         if (pid == 0) {
                 WorkerArgs a = {
                         .state_dir = m->state_dir,
+                        .limits = {
+                                .max_bytes = m->config.image_max_import_size,
+                                .max_entries = IMPORT_LIMITS_DEFAULT.max_entries,
+                                .min_free_bytes = m->config.image_min_free_bytes,
+                                .min_free_percent = m->config.image_min_free_percent,
+                        },
                         .path = path,
                         .name = name,
                         .in_use = in_use,
@@ -383,8 +404,9 @@ static int method_remove_or_prune(sd_bus_message *msg, Manager *m, JobKind kind,
                 return r;
         in_use = images_in_use(m, s);
         if (kind == JOB_REMOVE) {
-                _cleanup_(image_freep) Image *img = NULL;
-                r = image_store_lookup(s, ref, &img);
+                char id[DIGEST_HEX_LEN + 1];
+                /* Not a full lookup: an image whose configuration is damaged can be removed. */
+                r = image_store_resolve(s, ref, id);
                 if (r < 0)
                         return reply_store_error(error, r, ref);
         }
@@ -452,6 +474,8 @@ static int method_history(sd_bus_message *msg, void *userdata, sd_bus_error *err
         if (r < 0)
                 return r;
         r = image_store_history(s, ref, &h, &n);
+        if (r == -EBADMSG && image_store_damage(s))
+                return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED, "%s: %s", ref, image_store_damage(s));
         if (r < 0)
                 return reply_store_error(error, r, ref);
         r = sd_bus_message_new_method_return(msg, &reply);
@@ -544,7 +568,10 @@ int manager_image_register(sd_bus *bus, Manager *m) {
 
 int manager_image_startup(Manager *m) {
         _cleanup_(image_store_freep) ImageStore *s = NULL;
-        int r = image_store_open(m->state_dir, IMAGE_STORE_CLEANUP, &s);
+        int r;
+
+        image_store_set_warn(store_warn_log, NULL);
+        r = image_store_open(m->state_dir, IMAGE_STORE_CLEANUP, &s);
         if (r < 0)
                 return log_error_errno(r, "Failed to open the image store in %s: %m", m->state_dir);
         return 0;

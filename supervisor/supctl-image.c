@@ -244,6 +244,7 @@ static int verb_pull(sd_bus *bus, char **args) {
 
 static int verb_ls(sd_bus *bus, bool json) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_strv_free_ char **damaged = NULL;
         const char *name, *tag, *id;
         uint64_t size, created;
         JsonWriter w;
@@ -270,15 +271,29 @@ static int verb_ls(sd_bus *bus, bool json) {
                         json_string(&w, tag);
                         json_key(&w, "id");
                         json_string(&w, id);
-                        json_key(&w, "size");
-                        json_uint(&w, size);
+                        if (size == UINT64_MAX) {
+                                json_key(&w, "damaged");
+                                json_bool(&w, true);
+                        } else {
+                                json_key(&w, "size");
+                                json_uint(&w, size);
+                        }
                         json_key(&w, "created");
                         json_uint(&w, created);
                         json_end_object(&w);
                 } else
-                        printf("%-40s %-20s %-12.12s %-10s %s\n", name, tag, id, format_size(s, sizeof(s), size),
+                        printf("%-40s %-20s %-12.12s %-10s %s\n", name, tag, id,
+                               size == UINT64_MAX ? "damaged" : format_size(s, sizeof(s), size),
                                format_ago(c, sizeof(c), created));
+                /* The daemon lists such an image with no size (UINT64_MAX); its log has the details. */
+                if (size == UINT64_MAX && !strv_contains(damaged, id) && strv_extend(&damaged, id) < 0)
+                        return log_oom(), 1;
         }
+        STRV_FOREACH (d, damaged)
+                fprintf(stderr,
+                        "warning: image %.12s: its configuration, images/%s.json in the image store, is damaged; "
+                        "no layer is removed until 'supctl image rm %.12s' removes the image.\n",
+                        *d, *d, *d);
         if (json) {
                 json_end_array(&w);
                 fputc('\n', stdout);

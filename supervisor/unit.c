@@ -462,7 +462,10 @@ static int unit_find_image(Unit *u, const UnitSettings *s, Image **ret, char **r
                                 return 1;
                 }
         }
-        if (asprintf(ret_error, "Image=%s: %s", s->image, r == -ENOENT ? "not in the image store" : strerror(-r)) < 0)
+        if (asprintf(ret_error, "Image=%s: %s", s->image,
+                     r == -ENOENT                                          ? "not in the image store"
+                     : r == -EBADMSG && store && image_store_damage(store) ? image_store_damage(store)
+                                                                           : strerror(-r)) < 0)
                 return -ENOMEM;
         free(u->last_error);
         u->last_error = strdup(*ret_error);

@@ -3,6 +3,7 @@
 # The image store: every import format, dedup, whiteouts, hostile archives, rm/prune, kill -9
 # during an import, pull from a local registry (127.0.0.1 only), diff.
 
+bats_require_minimum_version 1.5.0
 load helpers
 
 setup_file() {
@@ -21,6 +22,12 @@ setup() {
 }
 
 teardown() {
+        # A file system a test mounted for the store: supd goes first, then the mount.
+        if [ -n "${STORE_MOUNT:-}" ]; then
+                stop_supd
+                umount "$STORE_MOUNT" || umount -l "$STORE_MOUNT"
+                STORE_MOUNT=
+        fi
         if [ -n "${REGISTRY_PID:-}" ]; then
                 kill "$REGISTRY_PID" 2>/dev/null || true
                 wait "$REGISTRY_PID" 2>/dev/null || true
@@ -142,7 +149,9 @@ PY
         supctl image import "$FIXTURES/rootfs.tar" twice:3
         [ "$(n_layers)" -eq 4 ]
         [ "$(image_id twice 1)" = "$(image_id twice 2)" ]
-        [ "$(ls "$STORE/images" | wc -l)" -eq 2 ]
+        # Two configs, and beside each the record of its tags (what rebuilds tags.json).
+        [ "$(ls "$STORE/images" | grep -vc '\.tags\.json$')" -eq 2 ]
+        jq -e '. == ["twice:1", "twice:2"]' "$STORE/images/$(image_id twice 1).tags.json"
         after=$(du -s --bytes "$STORE/layers" | cut -f1)
         # Only the plain tarball's layer is new.
         [ "$after" -gt "$before" ]
@@ -340,4 +349,316 @@ UNIT
         assert_contains "$output" "C /etc/passwd"
         assert_contains "$output" "D /etc/group"
         supctl stop d
+}
+
+# ---- limits on what an import may write ----
+
+# make_bomb FILE MiB: a .tar.zst of a few KiB that expands to MiB of zeros.
+make_bomb() {
+        local d
+        d=$(mktemp -d "$BATS_TEST_TMPDIR/bomb.XXXXXX")
+        head -c "$2M" /dev/zero > "$d/zeros"
+        tar --numeric-owner -C "$d" -cf - . | zstd -q -19 -o "$1"
+        rm -rf "$d"
+}
+
+# store_listing: every path of the store with the size of each file, to compare before/after.
+store_listing() {
+        (cd "$STORE" && find . \( -type f -printf '%p %s\n' \) -o -printf '%p\n' | sort)
+}
+
+tiny_tar() { # tiny_tar FILE: a one-file root filesystem
+        local d
+        d=$(mktemp -d "$BATS_TEST_TMPDIR/tiny.XXXXXX")
+        echo tiny > "$d/hello"
+        tar --numeric-owner -C "$d" -cf "$1" .
+        rm -rf "$d"
+}
+
+@test "MaxImportSize= stops a decompression bomb cleanly and leaves the store as it was" {
+        printf '[Images]\nMaxImportSize=1M\n' >> "$TEST_ROOT/etc/supd/supd.conf"
+        start_supd
+        tiny_tar "$BATS_TEST_TMPDIR/tiny.tar"
+        supctl image import "$BATS_TEST_TMPDIR/tiny.tar" tiny:1
+        make_bomb "$BATS_TEST_TMPDIR/bomb.tar.zst" 50
+        [ "$(stat -c %s "$BATS_TEST_TMPDIR/bomb.tar.zst")" -lt 100000 ]
+        before=$(store_listing)
+        ls_before=$(supctl image ls)
+        run supctl image import "$BATS_TEST_TMPDIR/bomb.tar.zst" bomb:1
+        echo "$output"
+        [ "$status" -ne 0 ]
+        assert_contains "$output" "import stopped: image larger than MaxImportSize=1M"
+        # No partial layer, no scratch dir, no tag, no image.
+        [ "$(store_listing)" = "$before" ]
+        [ "$(supctl image ls)" = "$ls_before" ]
+        [ -z "$(image_id bomb 1)" ]
+}
+
+@test "MinFreeSpace= stops an import that would fill the store's file system (size and percentage)" {
+        mkdir -p "$STORE"
+        mount -t tmpfs -o size=64M,mode=0700 supd-test-store "$STORE"
+        STORE_MOUNT=$STORE
+        printf '[Images]\nMinFreeSpace=40M\n' >> "$TEST_ROOT/etc/supd/supd.conf"
+        start_supd
+        tiny_tar "$BATS_TEST_TMPDIR/tiny.tar"
+        supctl image import "$BATS_TEST_TMPDIR/tiny.tar" tiny:1
+        make_bomb "$BATS_TEST_TMPDIR/bomb.tar.zst" 50
+        before=$(store_listing)
+        ls_before=$(supctl image ls)
+        run supctl image import "$BATS_TEST_TMPDIR/bomb.tar.zst" bomb:1
+        echo "$output"
+        [ "$status" -ne 0 ]
+        assert_contains "$output" "import stopped: it would leave less than 40M free on $STORE (MinFreeSpace=40M)"
+        [ "$(store_listing)" = "$before" ]
+        [ "$(supctl image ls)" = "$ls_before" ]
+        # The limit, not the archive, decides: 20M fit above 40M free.
+        make_bomb "$BATS_TEST_TMPDIR/twenty.tar.zst" 20
+        supctl image import "$BATS_TEST_TMPDIR/twenty.tar.zst" twenty:1
+        [ -n "$(image_id twenty 1)" ]
+        supctl image rm twenty:1
+        # A percentage of the file system: 70% of 64M.
+        sed -i 's/^MinFreeSpace=.*/MinFreeSpace=70%/' "$TEST_ROOT/etc/supd/supd.conf"
+        supctl reload
+        before=$(store_listing)
+        run supctl image import "$BATS_TEST_TMPDIR/bomb.tar.zst" bomb:1
+        echo "$output"
+        [ "$status" -ne 0 ]
+        assert_contains "$output" "free on $STORE (MinFreeSpace=70%)"
+        [ "$(store_listing)" = "$before" ]
+        [ -z "$(image_id bomb 1)" ]
+        [ -n "$(image_id tiny 1)" ]
+}
+
+@test "invalid [Images] values in supd.conf are PATH:LINE errors" {
+        # The helper's supd.conf has 5 lines; these are 6 to 9.
+        printf '[Images]\nMaxImportSize=12Q\nMinFreeSpace=150%%\nMinFreeSpace=lots\n' >> "$TEST_ROOT/etc/supd/supd.conf"
+        start_supd
+        grep -F "$TEST_ROOT/etc/supd/supd.conf:7: invalid size '12Q' for MaxImportSize=" "$TEST_ROOT/supd.log"
+        grep -F "$TEST_ROOT/etc/supd/supd.conf:8: invalid percentage '150%' for MinFreeSpace=" "$TEST_ROOT/supd.log"
+        grep -F "$TEST_ROOT/etc/supd/supd.conf:9: invalid size 'lots' for MinFreeSpace=" "$TEST_ROOT/supd.log"
+}
+
+@test "pull obeys MaxImportSize= and leaves the store as it was" {
+        printf '[Images]\nMaxImportSize=1M\n' >> "$TEST_ROOT/etc/supd/supd.conf"
+        start_supd
+        start_registry
+        push oci:"$FIXTURES/oci":test test/busybox:big
+        before=$(store_listing)
+        run supctl image pull "$REGISTRY/test/busybox:big"
+        echo "$output"
+        [ "$status" -ne 0 ]
+        assert_contains "$output" "import stopped: image larger than MaxImportSize=1M"
+        [ "$(store_listing)" = "$before" ]
+        [ "$(n_layers)" -eq 0 ]
+}
+
+# ---- a damaged tags.json ----
+
+# damage KIND: empty, NUL-filled, truncated or garbage tags.json.
+damage() {
+        local good
+        good=$(cat "$STORE/tags.json")
+        case $1 in
+        empty) : > "$STORE/tags.json" ;;
+        nul) head -c 512 /dev/zero > "$STORE/tags.json" ;;
+        truncated) printf '%s' "${good:0:$((${#good} / 2))}" > "$STORE/tags.json" ;;
+        garbage) printf 'PK\003\004 this is no index \377\376' > "$STORE/tags.json" ;;
+        esac
+}
+
+@test "a damaged tags.json is set aside and rebuilt from the per-image records, with a warning naming it" {
+        start_supd
+        supctl image import "$FIXTURES/rootfs.tar" keep:1
+        supctl image import "$FIXTURES/oci" oci:dir
+        supctl image import "$FIXTURES/oci-archive.tar" oci:other
+        keep=$(image_id keep 1)
+        oci=$(image_id oci dir)
+        for kind in empty nul truncated garbage; do
+                damage "$kind"
+                : > "$TEST_ROOT/supd.log"
+                run supctl image ls
+                echo "$kind: $output"
+                [ "$status" -eq 0 ]
+                [ "$(image_id keep 1)" = "$keep" ]
+                [ "$(image_id oci dir)" = "$oci" ]
+                [ "$(image_id oci other)" = "$oci" ]
+                grep -F "$STORE/tags.json was damaged" "$TEST_ROOT/supd.log"
+                ls "$STORE"/tags.json.corrupt-*
+                # Repaired on disk: the next reader has nothing to warn about.
+                jq -e --arg k "$keep" '.["keep:1"] == $k' "$STORE/tags.json"
+                rm -f "$STORE"/tags.json.corrupt-*
+        done
+}
+
+@test "with a damaged tags.json, import, rm, prune and an Image= unit all work" {
+        start_supd
+        supctl image import "$FIXTURES/rootfs.tar" keep:1
+        supctl image import "$FIXTURES/rootfs.tar.xz" gone:1
+        keep=$(image_id keep 1)
+
+        damage empty
+        run supctl image import "$FIXTURES/oci" oci:dir
+        echo "$output"
+        [ "$status" -eq 0 ]
+        [ "$(image_id keep 1)" = "$keep" ]
+        [ -n "$(image_id oci dir)" ]
+
+        damage nul
+        run supctl image rm gone:1
+        echo "$output"
+        [ "$status" -eq 0 ]
+        [ -z "$(image_id gone 1)" ]
+        [ "$(image_id keep 1)" = "$keep" ]
+
+        supctl image import "$FIXTURES/docker-archive.tar"
+        supctl image rm busybox:test
+        damage truncated
+        run supctl image prune
+        echo "$output"
+        [ "$status" -eq 0 ]
+        [ "$(image_id keep 1)" = "$keep" ]
+        [ -n "$(image_id oci dir)" ]
+
+        damage garbage
+        write_unit fromimage <<UNIT
+[Container]
+Image=keep:1
+Exec=/bin/sleep 1000
+UNIT
+        supctl reload
+        run supctl start fromimage
+        echo "$output"
+        [ "$status" -eq 0 ]
+        wait_until 10 state_is fromimage running
+        supctl stop fromimage
+        [ "$(grep -c "$STORE/tags.json was damaged" "$TEST_ROOT/supd.log")" -ge 4 ]
+        run grep -F "Bad message" "$TEST_ROOT/supd.log"
+        [ "$status" -ne 0 ]
+}
+
+@test "a store without per-image tag records gets them at startup" {
+        start_supd
+        supctl image import "$FIXTURES/rootfs.tar" keep:1
+        supctl image import "$FIXTURES/rootfs.tar" keep:2
+        keep=$(image_id keep 1)
+        stop_supd
+        rm "$STORE/images/$keep.tags.json"
+        start_supd
+        jq -e '. == ["keep:1", "keep:2"]' "$STORE/images/$keep.tags.json"
+        # ... so that a damaged tags.json can be rebuilt from them.
+        : > "$STORE/tags.json"
+        [ "$(image_id keep 2)" = "$keep" ]
+        supctl image rm keep:1
+        jq -e '. == ["keep:2"]' "$STORE/images/$keep.tags.json"
+        supctl image rm keep:2
+        [ ! -e "$STORE/images/$keep.tags.json" ]
+}
+
+# ---- a damaged image configuration, a damaged layer size ----
+
+layers_of() { jq -r '.rootfs.diff_ids[] | sub("^sha256:"; "")' "$STORE/images/$1.json"; }
+
+@test "a damaged image configuration (empty, garbage): its layers survive rm and prune, ls lists it, rm removes it" {
+        start_supd
+        supctl image import "$FIXTURES/rootfs.tar" keep:1
+        keep=$(image_id keep 1)
+        for kind in empty garbage; do
+                supctl image import "$FIXTURES/oci" "bad:$kind"
+                supctl image import "$FIXTURES/rootfs.tar.xz" other:1
+                bad=$(image_id bad "$kind")
+                layers=$(layers_of "$bad")
+                [ "$(echo "$layers" | wc -l)" -eq 3 ]
+                case $kind in
+                empty) : > "$STORE/images/$bad.json" ;;
+                garbage) printf '{"rootfs": {"diff_ids": ["sha256:trunc' > "$STORE/images/$bad.json" ;;
+                esac
+                : > "$TEST_ROOT/supd.log"
+
+                # ls works, shows it damaged and names the file.
+                run --separate-stderr supctl image ls
+                echo "$kind ls: $output / $stderr"
+                [ "$status" -eq 0 ]
+                assert_contains "$output" "keep"
+                echo "$output" | grep -E "^bad +$kind +${bad:0:12} +damaged"
+                assert_contains "$stderr" "images/$bad.json in the image store, is damaged"
+                supctl image ls --json | jq -e --arg id "$bad" '[.[] | select(.id == $id)] | .[0].damaged == true and (.[0] | has("size") | not)'
+                grep -F "$STORE/images/$bad.json is damaged" "$TEST_ROOT/supd.log"
+
+                # Removing another image and pruning collect none of its layers (nor anything else
+                # while the damaged image might use it), with a warning naming the file.
+                supctl image rm other:1
+                supctl image prune
+                for l in $layers; do [ -d "$STORE/layers/$l/diff" ]; done
+                [ -d "$STORE/layers/$(layers_of "$keep")/diff" ]
+                [ -e "$STORE/images/$bad.json" ]
+                grep -F "$STORE/images/$bad.json is damaged" "$TEST_ROOT/supd.log" | grep -F "no layer is removed"
+                # ... and so does a restart of supd (its startup collection).
+                stop_supd
+                start_supd
+                for l in $layers; do [ -d "$STORE/layers/$l/diff" ]; done
+
+                # Using it fails with an error naming the file, not 'Bad message'.
+                run supctl image history "bad:$kind"
+                echo "$output"
+                [ "$status" -ne 0 ]
+                assert_contains "$output" "$STORE/images/$bad.json is damaged"
+
+                # rm removes it (by tag, then by id); then its layers are collected.
+                if [ "$kind" = empty ]; then supctl image rm "bad:$kind"; else supctl image rm "${bad:0:12}"; fi
+                [ ! -e "$STORE/images/$bad.json" ]
+                for l in $layers; do [ ! -e "$STORE/layers/$l" ]; done
+                [ "$(image_id keep 1)" = "$keep" ]
+                [ "$(n_layers)" -eq 1 ]
+                run grep -F "Bad message" "$TEST_ROOT/supd.log"
+                [ "$status" -ne 0 ]
+        done
+}
+
+@test "an Image= unit whose configuration is damaged fails naming the file" {
+        start_supd
+        supctl image import "$FIXTURES/rootfs.tar" keep:1
+        keep=$(image_id keep 1)
+        printf 'garbage' > "$STORE/images/$keep.json"
+        write_unit fromimage <<UNIT
+[Container]
+Image=keep:1
+Exec=/bin/sleep 1000
+UNIT
+        supctl reload
+        run supctl start fromimage
+        echo "$output"
+        [ "$status" -ne 0 ]
+        grep -F "Image=keep:1: $STORE/images/$keep.json is damaged (its content does not match its id)" "$TEST_ROOT/supd.log"
+}
+
+@test "a damaged or missing layer size file is recomputed from the layer's files, with a warning naming it" {
+        start_supd
+        supctl image import "$FIXTURES/oci" oci:dir
+        id=$(image_id oci dir)
+        good=$(supctl image ls --json | jq '.[0].size')
+        [ "$good" -gt 0 ]
+        set -- $(layers_of "$id")
+        printf 'garbage\n' > "$STORE/layers/$1/size"
+        rm "$STORE/layers/$2/size"
+        : > "$TEST_ROOT/supd.log"
+        size=$(supctl image ls --json | jq '.[0].size')
+        echo "size $size of $good"
+        # Never read as 0: close to the recorded size (the files without the tar's headers).
+        [ "$size" -gt $((good / 2)) ]
+        [ "$size" -le "$good" ]
+        grep -F "$STORE/layers/$1/size is damaged; the layer's size was recomputed" "$TEST_ROOT/supd.log"
+        grep -F "$STORE/layers/$2/size is missing; the layer's size was recomputed" "$TEST_ROOT/supd.log"
+        # A restart (which holds the store lock) writes them back; nothing was collected.
+        stop_supd
+        start_supd
+        supctl image ls >/dev/null
+        grep -Eq '^[0-9]+$' "$STORE/layers/$1/size"
+        grep -Eq '^[0-9]+$' "$STORE/layers/$2/size"
+        [ "$(n_layers)" -eq 3 ]
+        [ "$(supctl image ls --json | jq '.[0].size')" -eq "$size" ]
+        run supctl image rm oci:dir
+        echo "$output"
+        [ "$status" -eq 0 ]
+        run grep -F "(0B freed)" <<<"$output"
+        [ "$status" -ne 0 ]
 }

@@ -307,6 +307,9 @@ static void test_limits_and_digests(void **state) {
         free(err);
         err = NULL;
         assert_int_equal(unpack(&s, e, 3, true, &small, &res, &err), -EFBIG);
+        /* The whole import's limit, named as supd.conf spells it, not an entry's fault. */
+        assert_string_equal(err, "import stopped: image larger than MaxImportSize=1K");
+        assert_true(small.limit_hit);
         free(err);
         err = NULL;
         sandbox_done(&s);
@@ -332,12 +335,60 @@ static void test_limits_and_digests(void **state) {
         sandbox_done(&s);
 }
 
+static void test_free_space(void **state) {
+        const uint64_t G = UINT64_C(1) << 30;
+        ImportLimits def = IMPORT_LIMITS_DEFAULT;
+        ImportLimits abs = { .min_free_bytes = 40 << 20 }, pct = { .min_free_percent = 70 }, none = {};
+        char buf[24], *err = NULL;
+        Sandbox s;
+        LayerResult res;
+        const Entry e[] = { { "big", AE_IFREG, "0123456789" } };
+
+        /* The default is 5% or 1G, whichever is smaller. */
+        assert_int_equal(import_limits_min_free(&def, 10 * G), 10 * G / 100 * 5);
+        assert_int_equal(import_limits_min_free(&def, 100 * G), G);
+        assert_int_equal(import_limits_min_free(&abs, 100 * G), 40 << 20);
+        assert_int_equal(import_limits_min_free(&pct, 100 << 20), (100 << 20) / 100 * 70);
+        assert_int_equal(import_limits_min_free(&none, 100 * G), 0);
+
+        assert_string_equal(import_format_size(512, buf), "512");
+        assert_string_equal(import_format_size(1 << 20, buf), "1M");
+        assert_string_equal(import_format_size(64 * G, buf), "64G");
+        assert_string_equal(import_format_size(3 << 19, buf), "1.5M");
+        assert_string_equal(import_format_size(UINT64_MAX, buf), "infinity");
+
+        /* A reserve no file system can keep: the first entry is refused before it is written,
+         * with the setting named. */
+        sandbox_init(&s);
+        LayerBudget full = {
+                .limits = { .max_bytes = UINT64_MAX, .max_entries = 100, .min_free_bytes = UINT64_MAX / 2 },
+                .fs_path = "/store"
+        };
+        full.unchecked = LAYER_SPACE_CHECK_INTERVAL; /* as if 8 MiB were written already */
+        assert_int_equal(unpack(&s, e, 1, false, &full, &res, &err), -ENOSPC);
+        assert_non_null(strstr(err, "import stopped: it would leave less than "));
+        assert_non_null(strstr(err, " free on /store (MinFreeSpace=8.0E)"));
+        assert_true(full.limit_hit);
+        assert_int_equal(faccessat(s.layer_fd, "big", F_OK, AT_SYMLINK_NOFOLLOW), -1);
+        free(err);
+        err = NULL;
+        sandbox_done(&s);
+
+        /* Nothing reserved: never refused for space. */
+        LayerBudget any = { .limits = { .max_bytes = UINT64_MAX, .max_entries = 100 } };
+        any.unchecked = LAYER_SPACE_CHECK_INTERVAL;
+        sandbox_init(&s);
+        assert_int_equal(unpack(&s, e, 1, false, &any, &res, &err), 0);
+        sandbox_done(&s);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_ref_normalize), cmocka_unit_test(test_path_normalize),
                 cmocka_unit_test(test_whiteout_kind), cmocka_unit_test(test_digest),
                 cmocka_unit_test(test_hostile),       cmocka_unit_test(test_contained),
                 cmocka_unit_test(test_whiteouts),     cmocka_unit_test(test_limits_and_digests),
+                cmocka_unit_test(test_free_space),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
