@@ -7,9 +7,9 @@
 #include "basic/fileio.h"
 #include "basic/macro.h"
 #include "basic/strv.h"
-#include "capability.h"
+#include "runtime/capability.h"
 #include "container.h"
-#include "seccomp-policy.h"
+#include "runtime/seccomp-policy.h"
 
 void container_plan_done(ContainerPlan *p) {
         strv_free(p->argv);

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
-#include "image-store.h"
-#include "spawn.h"
-#include "unit-settings.h"
+#include "image/image-store.h"
+#include "runtime/spawn.h"
+#include "unitfile/unit-settings.h"
 
 /* Turns a unit's settings into everything spawn_container() needs: command, environment, root
  * file system layers and mounts, the files supd generates for the container (/etc/hostname,

@@ -4,7 +4,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "unit-settings.h"
+#include "unitfile/unit-settings.h"
 
 /* /etc/supd/supd.conf: what has to differ between supd instances on one host. */
 typedef struct ManagerConfig {

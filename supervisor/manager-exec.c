@@ -10,7 +10,7 @@
 #include "basic/log.h"
 #include "basic/strv.h"
 #include "container.h"
-#include "exec.h"
+#include "runtime/exec.h"
 #include "manager-exec.h"
 #include "manager.h"
 

@@ -6,7 +6,7 @@
 typedef struct Manager Manager;
 typedef struct Unit Unit;
 
-#define SUPD_CONTAINER_INTERFACE "io.supd.Container1"
+#include "bus/names.h"
 
 /* io.supd.Container1 at /io/supd: Exec, ExecTTY, Wait (supctl exec) and Run, WaitUnit (supctl
  * run) on one control connection. */

@@ -12,9 +12,9 @@
 #include "basic/fileio.h"
 #include "basic/log.h"
 #include "basic/strv.h"
-#include "image-import.h"
-#include "image-pull.h"
-#include "image-store.h"
+#include "image/image-import.h"
+#include "image/image-pull.h"
+#include "image/image-store.h"
 #include "manager-image.h"
 #include "manager.h"
 

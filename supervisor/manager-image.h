@@ -5,7 +5,7 @@
 
 typedef struct Manager Manager;
 
-#define SUPD_IMAGE_INTERFACE "io.supd.Image1"
+#include "bus/names.h"
 
 /* Adds the io.supd.Image1 interface at /io/supd to one control connection: Import, Pull, List,
  * Remove, Prune, History, Diff. Long work (import, pull, rm, prune) runs in a forked worker so the

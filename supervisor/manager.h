@@ -4,11 +4,10 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
+#include "bus/names.h"
 #include "manager-config.h"
 #include "unit.h"
 
-#define SUPD_BUS_PATH "/io/supd"
-#define SUPD_BUS_INTERFACE "io.supd.Manager1"
 #define SUPD_MAX_CONNECTIONS 256
 
 typedef struct Manager {

@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "unit-settings.h"
+#include "unitfile/unit-settings.h"
 
 typedef struct DesiredInstance {
         char *name;      /* "web", "web@2" (a replica), "tmpl@inst" */

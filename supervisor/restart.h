@@ -4,7 +4,7 @@
 #include <stdbool.h>
 
 #include "basic/time-util.h"
-#include "unit-settings.h"
+#include "unitfile/unit-settings.h"
 
 /* How a run of a unit ended, in systemd's terms. */
 typedef enum ExitKind {

@@ -8,11 +8,11 @@
 #include "basic/log.h"
 #include "basic/strv.h"
 #include "container.h"
-#include "image-store.h"
+#include "image/image-store.h"
 #include "manager-image.h"
 #include "manager.h"
 #include "reconcile.h"
-#include "spawn.h"
+#include "runtime/spawn.h"
 #include "unit.h"
 
 static const char *const unit_state_table[_UNIT_STATE_MAX] = {

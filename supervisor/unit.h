@@ -4,10 +4,10 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
-#include "cgroup.h"
+#include "runtime/cgroup.h"
 #include "job.h"
 #include "restart.h"
-#include "unit-settings.h"
+#include "unitfile/unit-settings.h"
 
 typedef struct Manager Manager;
 

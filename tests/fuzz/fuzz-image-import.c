@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "basic/fileio.h"
-#include "image-layer.h"
+#include "image/image-layer.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -18,7 +18,7 @@
 
 #include "basic/json.h"
 #include "basic/macro.h"
-#include "unit-settings.h"
+#include "unitfile/unit-settings.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -25,7 +25,7 @@
 #include "basic/fileio.h"
 #include "basic/macro.h"
 #include "basic/strv.h"
-#include "cgroup.h"
+#include "runtime/cgroup.h"
 
 #define MiB (UINT64_C(1024) * 1024)
 

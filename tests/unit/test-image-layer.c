@@ -17,9 +17,9 @@
 #include <sys/xattr.h>
 
 #include "basic/fileio.h"
-#include "image-digest.h"
-#include "image-layer.h"
-#include "image-store.h"
+#include "image/image-digest.h"
+#include "image/image-layer.h"
+#include "image/image-store.h"
 
 static void test_ref_normalize(void **state) {
         static const struct {

@@ -19,7 +19,7 @@
 #include "basic/macro.h"
 #include "basic/strv.h"
 #include "reconcile.h"
-#include "unit-settings.h"
+#include "unitfile/unit-settings.h"
 
 static char tmp[256];
 static char *dirs[4];

@@ -15,10 +15,10 @@
 #include "basic/parse-util.h"
 #include "basic/strv.h"
 #include "basic/time-util.h"
-#include "manager.h"
+#include "bus/names.h"
 #include "supctl-exec.h"
 #include "supctl-image.h"
-#include "unit-settings.h"
+#include "unitfile/unit-settings.h"
 
 /* Exit codes, as SPEC.md and systemctl use them. */
 enum {

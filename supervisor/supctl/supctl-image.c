@@ -11,8 +11,7 @@
 #include "basic/log.h"
 #include "basic/strv.h"
 #include "basic/time-util.h"
-#include "manager-image.h"
-#include "manager.h"
+#include "bus/names.h"
 #include "supctl-image.h"
 
 static bool use_color(void) {

@@ -10,8 +10,7 @@
 
 #include "basic/log.h"
 #include "basic/macro.h"
-#include "manager-exec.h"
-#include "manager.h"
+#include "bus/names.h"
 #include "supctl-exec.h"
 
 static struct termios saved_termios;
