@@ -319,7 +319,7 @@ static int resolve_units(Manager *m, const char *arg, Unit ***ret, sd_bus_error 
         return 1;
 }
 
-static int wait_for_units(sd_bus_message *msg, Unit **units, int n);
+static int wait_for_units(sd_bus_message *msg, Unit **units, int n, bool want_running);
 
 /* The common start of StartUnit and RestartUnit: access, the name, the units it means. */
 static int read_units(sd_bus_message *msg, Manager *m, Unit ***ret, sd_bus_error *error) {
@@ -353,15 +353,18 @@ static int method_start(sd_bus_message *msg, void *userdata, sd_bus_error *error
                         return sd_bus_error_setf(error, "io.supd.Error.StartFailed", "Failed to start %s: %s",
                                                  units[i]->name, err ?: strerror(-r));
         }
-        /* Like systemctl start: the answer comes once the unit runs (an image pull may be under way). */
-        return wait_for_units(msg, units, n);
+        /* Like systemctl start: the answer comes once the unit runs (an image pull may be under way),
+         * and is an error if it stops, fails or goes away first. */
+        return wait_for_units(msg, units, n, true);
 }
 
-/* Replies once every unit in the list has settled. */
-static int wait_for_units(sd_bus_message *msg, Unit **units, int n) {
+/* Replies once every unit in the list has settled; with want_running, a unit that settles
+ * anywhere but running makes it an error. */
+static int wait_for_units(sd_bus_message *msg, Unit **units, int n, bool want_running) {
         Job *job = job_new(msg);
         if (!job)
                 return -ENOMEM;
+        job->want_running = want_running;
         for (int i = 0; i < n; i++)
                 if (units[i]->state == UNIT_STOPPING || units[i]->stop_queued || units[i]->start_after_stop ||
                     units[i]->state == UNIT_STARTING /* pulling its image */) {
@@ -388,7 +391,7 @@ static int method_stop(sd_bus_message *msg, void *userdata, sd_bus_error *error)
                 return sd_bus_error_setf(error, "io.supd.Error.NoSuchUnit", "Unit %s not found.", name);
         for (int i = 0; i < n; i++)
                 (void) manager_stop_unit(m, units[i]);
-        return wait_for_units(msg, units, n);
+        return wait_for_units(msg, units, n, false);
 }
 
 static int method_restart(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
@@ -416,7 +419,7 @@ static int method_restart(sd_bus_message *msg, void *userdata, sd_bus_error *err
                                                          u->name, err ?: strerror(-r));
                 }
         }
-        return wait_for_units(msg, units, n);
+        return wait_for_units(msg, units, n, true);
 }
 
 static int method_kill(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
@@ -818,6 +821,9 @@ int manager_bus_listen(Manager *m) {
 }
 
 void manager_bus_close(Manager *m) {
+        /* Calls still waiting for a unit get their answer while it can still be sent. */
+        for (size_t i = 0; i < m->n_units; i++)
+                unit_cancel_waiters(m->units[i], "supd is shutting down");
         while (m->n_connections > 0)
                 connection_free(m->connections[m->n_connections - 1], true);
         free(m->connections);
