@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
+#include <stdbool.h>
 #include <systemd/sd-bus.h>
 
 /* A bus call that is answered when every unit it waits for has settled: each waiting unit holds
@@ -10,6 +11,7 @@ typedef struct Job {
         sd_bus_message *call;
         sd_bus_message *reply; /* prepared reply, or NULL for an empty one */
         char *error;
+        bool want_running; /* a start: a unit that settles anywhere but running fails it */
 } Job;
 
 Job *job_new(sd_bus_message *call);

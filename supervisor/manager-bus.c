@@ -43,12 +43,21 @@ static bool peer_in_group(pid_t pid, gid_t gid, gid_t want) {
         return false;
 }
 
+/* Root, or a member of group "supd" (by its effective or supplementary groups). */
+static bool peer_authorised(uid_t uid, gid_t gid, pid_t pid) {
+        struct group *g;
+
+        if (uid == 0)
+                return true;
+        g = getgrnam("supd");
+        return g && pid > 0 && peer_in_group(pid, gid, g->gr_gid);
+}
+
 int manager_bus_check_access(sd_bus_message *msg, sd_bus_error *error) {
         _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
         uid_t uid;
         gid_t gid = (gid_t) -1;
         pid_t pid = 0;
-        struct group *g;
         int r;
 
         r = sd_bus_query_sender_creds(msg, SD_BUS_CREDS_EUID | SD_BUS_CREDS_EGID | SD_BUS_CREDS_PID, &creds);
@@ -57,12 +66,9 @@ int manager_bus_check_access(sd_bus_message *msg, sd_bus_error *error) {
         r = sd_bus_creds_get_euid(creds, &uid);
         if (r < 0)
                 return sd_bus_error_set_errnof(error, r, "Cannot determine caller uid: %s", strerror(-r));
-        if (uid == 0)
-                return 0;
         (void) sd_bus_creds_get_egid(creds, &gid);
         (void) sd_bus_creds_get_pid(creds, &pid);
-        g = getgrnam("supd");
-        if (g && pid > 0 && peer_in_group(pid, gid, g->gr_gid))
+        if (peer_authorised(uid, gid, pid))
                 return 0;
         return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
                                  "Permission denied: only root or members of group 'supd' may use supd.");
@@ -313,7 +319,7 @@ static int resolve_units(Manager *m, const char *arg, Unit ***ret, sd_bus_error 
         return 1;
 }
 
-static int wait_for_units(sd_bus_message *msg, Unit **units, int n);
+static int wait_for_units(sd_bus_message *msg, Unit **units, int n, bool want_running);
 
 /* The common start of StartUnit and RestartUnit: access, the name, the units it means. */
 static int read_units(sd_bus_message *msg, Manager *m, Unit ***ret, sd_bus_error *error) {
@@ -347,15 +353,18 @@ static int method_start(sd_bus_message *msg, void *userdata, sd_bus_error *error
                         return sd_bus_error_setf(error, "io.supd.Error.StartFailed", "Failed to start %s: %s",
                                                  units[i]->name, err ?: strerror(-r));
         }
-        /* Like systemctl start: the answer comes once the unit runs (an image pull may be under way). */
-        return wait_for_units(msg, units, n);
+        /* Like systemctl start: the answer comes once the unit runs (an image pull may be under way),
+         * and is an error if it stops, fails or goes away first. */
+        return wait_for_units(msg, units, n, true);
 }
 
-/* Replies once every unit in the list has settled. */
-static int wait_for_units(sd_bus_message *msg, Unit **units, int n) {
+/* Replies once every unit in the list has settled; with want_running, a unit that settles
+ * anywhere but running makes it an error. */
+static int wait_for_units(sd_bus_message *msg, Unit **units, int n, bool want_running) {
         Job *job = job_new(msg);
         if (!job)
                 return -ENOMEM;
+        job->want_running = want_running;
         for (int i = 0; i < n; i++)
                 if (units[i]->state == UNIT_STOPPING || units[i]->stop_queued || units[i]->start_after_stop ||
                     units[i]->state == UNIT_STARTING /* pulling its image */) {
@@ -382,7 +391,7 @@ static int method_stop(sd_bus_message *msg, void *userdata, sd_bus_error *error)
                 return sd_bus_error_setf(error, "io.supd.Error.NoSuchUnit", "Unit %s not found.", name);
         for (int i = 0; i < n; i++)
                 (void) manager_stop_unit(m, units[i]);
-        return wait_for_units(msg, units, n);
+        return wait_for_units(msg, units, n, false);
 }
 
 static int method_restart(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
@@ -410,7 +419,7 @@ static int method_restart(sd_bus_message *msg, void *userdata, sd_bus_error *err
                                                          u->name, err ?: strerror(-r));
                 }
         }
-        return wait_for_units(msg, units, n);
+        return wait_for_units(msg, units, n, true);
 }
 
 static int method_kill(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
@@ -530,42 +539,160 @@ static const sd_bus_vtable hello_vtable[] = {
         SD_BUS_VTABLE_END,
 };
 
-static void connection_remove(Manager *m, sd_bus *bus) {
+/* One control connection. Until its first message it is "pending": it has a deadline
+ * (SUPD_AUTH_TIMEOUT_USEC) and counts against its user's pending budget, so that clients that
+ * connect and say nothing cannot use up the connection table. */
+typedef struct BusConnection {
+        Manager *manager;
+        sd_bus *bus;
+        uid_t uid;
+        bool authorised;  /* root or group supd, by SO_PEERCRED */
+        bool established; /* sent its first call (an unauthorised peer never is) */
+        usec_t accepted;
+        sd_event_source *timer;
+} BusConnection;
+
+/* sd_bus_flush() waits for a handshake to complete and for a peer to read: never on a
+ * connection we drop for not talking (flush is for shutdown, where replies are owed). */
+static void connection_free(BusConnection *c, bool flush) {
+        Manager *m = c->manager;
+
         for (size_t i = 0; i < m->n_connections; i++)
-                if (m->connections[i] == bus) {
+                if (m->connections[i] == c) {
                         m->connections[i] = m->connections[--m->n_connections];
-                        sd_bus_flush_close_unref(bus);
-                        return;
+                        break;
                 }
+        c->timer = sd_event_source_disable_unref(c->timer);
+        if (flush && sd_bus_is_ready(c->bus) > 0)
+                (void) sd_bus_flush(c->bus);
+        sd_bus_close_unref(c->bus);
+        free(c);
 }
 
 static int on_disconnected(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        connection_remove(userdata, sd_bus_message_get_bus(msg));
+        connection_free(userdata, false);
         return 0;
 }
 
-static int on_connection(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+static int on_connection_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        BusConnection *c = userdata;
+
+        if (!c->established)
+                log_debug("Dropping a control connection of UID %u: %s.", (unsigned) c->uid,
+                          c->authorised ? "no request within the handshake timeout" : "not authorised");
+        connection_free(c, false);
+        return 0;
+}
+
+/* Runs before every incoming message is dispatched. */
+static int on_message(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        BusConnection *c = userdata;
+
+        if (c->established || !sd_bus_message_is_method_call(msg, NULL, NULL))
+                return 0;
+        if (c->authorised) {
+                c->established = true;
+                c->timer = sd_event_source_disable_unref(c->timer);
+                return 0;
+        }
+        /* An unauthorised peer gets its AccessDenied answer (from the method), then is dropped
+         * on the next turn of the loop; Hello() is answered so that busctl gets that far. */
+        if (!sd_bus_message_is_method_call(msg, "org.freedesktop.DBus", "Hello") &&
+            sd_event_source_set_time_relative(c->timer, 0) >= 0)
+                (void) sd_event_source_set_enabled(c->timer, SD_EVENT_ONESHOT);
+        return 0;
+}
+
+/* The oldest connection still in its handshake, of uid (or of anyone, for UID_INVALID). */
+static BusConnection *oldest_pending(Manager *m, uid_t uid) {
+        BusConnection *best = NULL;
+
+        for (size_t i = 0; i < m->n_connections; i++) {
+                BusConnection *c = m->connections[i];
+                if (!c->established && (uid == (uid_t) -1 || c->uid == uid) && (!best || c->accepted < best->accepted))
+                        best = c;
+        }
+        return best;
+}
+
+static void log_refused(uid_t uid, const char *why) {
+        static usec_t last = 0;
+        usec_t now = now_usec(CLOCK_MONOTONIC);
+
+        /* A flood must not flood the log too. */
+        if (last != 0 && now - last < 10 * USEC_PER_SEC)
+                return;
+        last = now;
+        log_warning("Refusing control connections of UID %u: %s.", (unsigned) uid, why);
+}
+
+/* Makes room for a new connection of uid, or says why there is none. The limits keep one user
+ * from locking out the others, and anyone from locking out root: silent clients are dropped
+ * oldest first, and the last SUPD_CONNECTIONS_RESERVED_ROOT slots are root's. */
+static bool connection_admit(Manager *m, uid_t uid) {
+        size_t pending = 0, total = 0;
+        BusConnection *victim = NULL;
+
+        for (size_t i = 0; i < m->n_connections; i++)
+                if (m->connections[i]->uid == uid) {
+                        total++;
+                        pending += !m->connections[i]->established;
+                }
+        if (pending >= SUPD_MAX_PENDING_PER_USER) {
+                victim = oldest_pending(m, uid);
+                total--;
+        } else if (uid != 0 && total >= SUPD_MAX_CONNECTIONS_PER_USER) {
+                log_refused(uid, "too many connections of this user");
+                return false;
+        } else if (m->n_connections >= SUPD_MAX_CONNECTIONS - (uid == 0 ? 0 : SUPD_CONNECTIONS_RESERVED_ROOT)) {
+                victim = uid == 0 ? oldest_pending(m, (uid_t) -1) : NULL;
+                if (!victim) {
+                        log_refused(uid, "too many connections");
+                        return false;
+                }
+        }
+        if (victim) {
+                log_debug("Dropping a control connection of UID %u that has not sent a request, to make room.",
+                          (unsigned) victim->uid);
+                connection_free(victim, false);
+        }
+        return true;
+}
+
+static int on_listen_resume(sd_event_source *s, uint64_t usec, void *userdata) {
         Manager *m = userdata;
+        (void) sd_event_source_set_enabled(m->listen_source, SD_EVENT_ON);
+        return 0;
+}
+
+/* Out of file descriptors: a level-triggered listener would spin; make room or pause a moment. */
+static void connection_out_of_fds(Manager *m, int error) {
+        BusConnection *victim = oldest_pending(m, (uid_t) -1);
+
+        if (victim) {
+                connection_free(victim, false);
+                return;
+        }
+        log_warning_errno(error, "Failed to accept a control connection, pausing for a second: %m");
+        if (sd_event_add_time_relative(m->event, NULL, CLOCK_MONOTONIC, USEC_PER_SEC, 0, on_listen_resume, m) >= 0)
+                (void) sd_event_source_set_enabled(m->listen_source, SD_EVENT_OFF);
+}
+
+/* Takes fd, also on failure. */
+static int connection_new(Manager *m, int fd, const struct ucred *ucred) {
+        _cleanup_close_ int owned_fd = fd;
+        _cleanup_free_ BusConnection *c = NULL;
         _cleanup_(sd_bus_close_unrefp) sd_bus *bus = NULL;
-        _cleanup_close_ int nfd = -EBADF;
+        BusConnection **l;
         sd_id128_t id;
-        sd_bus **l;
         int r;
 
-        nfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (nfd < 0) {
-                if (errno != EAGAIN && errno != EINTR)
-                        log_warning_errno(errno, "Failed to accept a control connection: %m");
-                return 0;
-        }
-        if (m->n_connections >= SUPD_MAX_CONNECTIONS) {
-                log_warning("Too many control connections, refusing a new one.");
-                return 0;
-        }
-
-        if ((r = sd_bus_new(&bus)) < 0 || (r = sd_bus_set_fd(bus, nfd, nfd)) < 0)
-                return log_warning_errno(r, "Failed to set up a control connection: %m"), 0;
-        TAKE_FD(nfd);
+        c = new0(BusConnection, 1);
+        if (!c)
+                return -ENOMEM;
+        if ((r = sd_bus_new(&bus)) < 0 || (r = sd_bus_set_fd(bus, fd, fd)) < 0)
+                return r;
+        TAKE_FD(owned_fd);
         (void) sd_id128_randomize(&id);
         if ((r = sd_bus_set_server(bus, 1, id)) < 0 || (r = sd_bus_negotiate_fds(bus, true)) < 0 ||
             (r = sd_bus_set_sender(bus, "io.supd")) < 0 ||
@@ -573,18 +700,62 @@ static int on_connection(sd_event_source *s, int fd, uint32_t revents, void *use
             (r = manager_image_register(bus, m)) < 0 || (r = manager_exec_register(bus, m)) < 0 ||
             (r = sd_bus_add_object_vtable(bus, NULL, "/org/freedesktop/DBus", "org.freedesktop.DBus", hello_vtable,
                                           m)) < 0 ||
+            (r = sd_bus_add_filter(bus, NULL, on_message, c)) < 0 ||
             (r = sd_bus_add_match(bus, NULL,
                                   "type='signal',path='/org/freedesktop/DBus/Local',"
                                   "interface='org.freedesktop.DBus.Local',member='Disconnected'",
-                                  on_disconnected, m)) < 0 ||
+                                  on_disconnected, c)) < 0 ||
             (r = sd_bus_start(bus)) < 0 || (r = sd_bus_attach_event(bus, m->event, SD_EVENT_PRIORITY_NORMAL)) < 0)
-                return log_warning_errno(r, "Failed to set up a control connection: %m"), 0;
+                return r;
+        r = sd_event_add_time_relative(m->event, &c->timer, CLOCK_MONOTONIC, SUPD_AUTH_TIMEOUT_USEC, USEC_PER_MSEC,
+                                       on_connection_timer, c);
+        if (r < 0)
+                return r;
+        (void) sd_event_source_set_description(c->timer, "control-handshake");
 
-        l = realloc(m->connections, (m->n_connections + 1) * sizeof(sd_bus *));
-        if (!l)
-                return log_oom(), 0;
+        l = realloc(m->connections, (m->n_connections + 1) * sizeof(*l));
+        if (!l) {
+                c->timer = sd_event_source_disable_unref(c->timer);
+                return -ENOMEM;
+        }
         m->connections = l;
-        l[m->n_connections++] = TAKE_PTR(bus);
+        c->manager = m;
+        c->uid = ucred->uid;
+        c->authorised = peer_authorised(ucred->uid, ucred->gid, ucred->pid);
+        c->accepted = now_usec(CLOCK_MONOTONIC);
+        c->bus = TAKE_PTR(bus);
+        l[m->n_connections++] = TAKE_PTR(c);
+        return 0;
+}
+
+static int on_connection(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        Manager *m = userdata;
+
+        /* Drain a burst, but give the rest of the loop a turn now and then. */
+        for (unsigned n = 0; n < 64; n++) {
+                _cleanup_close_ int nfd = -EBADF;
+                struct ucred ucred = {};
+                socklen_t len = sizeof(ucred);
+                int r;
+
+                nfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+                if (nfd < 0) {
+                        if (errno == EMFILE || errno == ENFILE)
+                                connection_out_of_fds(m, errno);
+                        else if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+                                log_warning_errno(errno, "Failed to accept a control connection: %m");
+                        return 0;
+                }
+                if (getsockopt(nfd, SOL_SOCKET, SO_PEERCRED, &ucred, &len) < 0) {
+                        log_warning_errno(errno, "Failed to read the credentials of a control connection: %m");
+                        continue;
+                }
+                if (!connection_admit(m, ucred.uid))
+                        continue;
+                r = connection_new(m, TAKE_FD(nfd), &ucred);
+                if (r < 0)
+                        log_warning_errno(r, "Failed to set up a control connection: %m");
+        }
         return 0;
 }
 
@@ -650,8 +821,11 @@ int manager_bus_listen(Manager *m) {
 }
 
 void manager_bus_close(Manager *m) {
-        for (size_t i = 0; i < m->n_connections; i++)
-                sd_bus_flush_close_unref(m->connections[i]);
+        /* Calls still waiting for a unit get their answer while it can still be sent. */
+        for (size_t i = 0; i < m->n_units; i++)
+                unit_cancel_waiters(m->units[i], "supd is shutting down");
+        while (m->n_connections > 0)
+                connection_free(m->connections[m->n_connections - 1], true);
         free(m->connections);
         m->connections = NULL;
         m->n_connections = 0;

@@ -8,7 +8,14 @@
 #include "manager-config.h"
 #include "unit.h"
 
+/* Control connections (manager-bus.c, documented in supd(8)): in all; the part only root may
+ * use; per non-root user; per user still in the handshake (the oldest is dropped for a new one);
+ * how long the handshake may take. */
 #define SUPD_MAX_CONNECTIONS 256
+#define SUPD_CONNECTIONS_RESERVED_ROOT 32
+#define SUPD_MAX_CONNECTIONS_PER_USER 64
+#define SUPD_MAX_PENDING_PER_USER 16
+#define SUPD_AUTH_TIMEOUT_USEC (5 * USEC_PER_SEC)
 
 typedef struct Manager {
         sd_event *event;
@@ -29,7 +36,7 @@ typedef struct Manager {
         int lock_fd;
         int listen_fd;
         sd_event_source *listen_source;
-        sd_bus **connections;
+        struct BusConnection **connections;
         size_t n_connections;
 
         Unit **units;

@@ -98,19 +98,46 @@ Unit *unit_new(Manager *m, const char *name, const char *load_name, const char *
         return u;
 }
 
-static void unit_answer_waiters(Unit *u) {
-        for (size_t i = 0; i < u->n_waiters; i++) {
-                Job *j = u->waiters[i];
-                if (u->state == UNIT_FAILED && u->result != UNIT_RESULT_SUCCESS && !u->stop_requested) {
-                        char buf[256];
-                        snprintf(buf, sizeof(buf), "Unit %s failed (%s).", u->name, unit_result_to_string(u->result));
-                        job_fail(j, buf);
-                }
-                job_unref(j);
-        }
-        free(u->waiters);
-        u->waiters = NULL;
+/* Settles one waiting call for u, which has reached its state (or is going away: gone says
+ * why). A start that is over without the unit running has failed, whatever ended it. */
+static void unit_answer_job(Unit *u, Job *j, const char *gone) {
+        char buf[512];
+
+        buf[0] = 0;
+        if (j->want_running && (gone || u->state != UNIT_RUNNING)) {
+                if (gone)
+                        snprintf(buf, sizeof(buf), "Job for %s canceled: %s.", u->name, gone);
+                else if (u->stop_requested || u->state == UNIT_INACTIVE)
+                        snprintf(buf, sizeof(buf), "Job for %s canceled: %s.", u->name,
+                                 u->manager->exiting ? "supd is shutting down"
+                                 : u->not_found      ? "unit file was removed"
+                                                     : "unit was stopped");
+                else if (u->state == UNIT_AUTO_RESTART)
+                        snprintf(buf, sizeof(buf), "Unit %s failed (%s) and will be restarted.", u->name,
+                                 unit_result_to_string(u->result));
+                else
+                        snprintf(buf, sizeof(buf), "Unit %s failed (%s)%s%s.", u->name,
+                                 unit_result_to_string(u->result), u->last_error ? ": " : "", strempty(u->last_error));
+        } else if (u->state == UNIT_FAILED && u->result != UNIT_RESULT_SUCCESS && !u->stop_requested && !gone)
+                snprintf(buf, sizeof(buf), "Unit %s failed (%s).", u->name, unit_result_to_string(u->result));
+        if (buf[0])
+                job_fail(j, buf);
+        job_unref(j);
+}
+
+static void unit_answer_waiters(Unit *u, const char *gone) {
+        Job **waiters = TAKE_PTR(u->waiters);
+        size_t n = u->n_waiters;
+
+        /* Answering may run code that looks at u; it sees no waiters half answered. */
         u->n_waiters = 0;
+        for (size_t i = 0; i < n; i++)
+                unit_answer_job(u, waiters[i], gone);
+        free(waiters);
+}
+
+void unit_cancel_waiters(Unit *u, const char *why) {
+        unit_answer_waiters(u, why);
 }
 
 int unit_add_waiter(Unit *u, Job *j) {
@@ -142,7 +169,7 @@ Unit *unit_free(Unit *u) {
         if (u->cgroup && cgroup_is_populated(u->cgroup) == 0)
                 unit_destroy_cgroup(u);
         u->cgroup = cgroup_free(u->cgroup); /* still running (LiveRestore=yes): leave it */
-        unit_answer_waiters(u);
+        unit_answer_waiters(u, u->manager->exiting ? "supd is shutting down" : "unit was removed");
         u->timer_source = sd_event_source_disable_unref(u->timer_source);
         unit_release_process(u);
         safe_close(u->state_dir_fd);
@@ -186,7 +213,7 @@ void unit_set_state(Unit *u, UnitState state) {
 
         if (state == UNIT_RUNNING || state == UNIT_INACTIVE || state == UNIT_FAILED ||
             (state == UNIT_AUTO_RESTART && !u->start_after_stop))
-                unit_answer_waiters(u);
+                unit_answer_waiters(u, NULL);
         if (state == UNIT_INACTIVE || state == UNIT_FAILED || state == UNIT_AUTO_RESTART)
                 manager_unit_settled(u->manager, u);
 }
@@ -323,6 +350,15 @@ static void unit_enter_dead(Unit *u, UnitResult result, bool allow_restart) {
                                 char buf[512];
                                 snprintf(buf, sizeof(buf), "Failed to start %s: %s", u->name, error ?: strerror(-r));
                                 job_fail(waiters[i], buf);
+                        } else if (u->state == UNIT_STARTING) {
+                                /* Pulling its image: the answer comes when it runs, or does not. */
+                                if (unit_add_waiter(u, waiters[i]) >= 0) {
+                                        job_unref(waiters[i]);
+                                        continue;
+                                }
+                        } else {
+                                unit_answer_job(u, waiters[i], NULL);
+                                continue;
                         }
                         job_unref(waiters[i]);
                 }
@@ -701,7 +737,8 @@ int unit_stop(Unit *u) {
                 break;
         }
         if (u->pid <= 0) {
-                unit_set_state(u, UNIT_INACTIVE);
+                /* Still pulling its image: nothing to signal. A restart comes back up from here. */
+                unit_enter_dead(u, UNIT_RESULT_SUCCESS, false);
                 return 0;
         }
 

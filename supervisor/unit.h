@@ -117,6 +117,8 @@ void unit_destroy_cgroup(Unit *u);
 void unit_reset_failed(Unit *u);
 /* Hold a job until the unit leaves stopping (or is back up after a restart). */
 int unit_add_waiter(Unit *u, Job *j);
+/* Answers every call waiting for u now: a start fails with "Job for NAME canceled: why.". */
+void unit_cancel_waiters(Unit *u, const char *why);
 
 bool unit_is_active(const Unit *u); /* starting, running, stopping, auto-restart */
 const UnitSettings *unit_settings(const Unit *u);

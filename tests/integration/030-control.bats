@@ -5,7 +5,62 @@
 load helpers
 
 setup() { setup_supd; }
-teardown() { teardown_supd; }
+teardown() {
+        [ -n "${HANG_PID:-}" ] && kill "$HANG_PID" 2>/dev/null || true
+        [ -n "${HANG_PID:-}" ] && wait "$HANG_PID" 2>/dev/null || true
+        teardown_supd
+}
+
+# A "registry" on the test's own loopback that accepts connections and never answers: a pull
+# from it hangs (bounded by the pull's own timeouts), so a start waits observably. Adds a unit
+# NAME whose image comes from it to the running supd.
+hanging_registry_unit() {
+        ip -n "$NETNS" link set lo up
+        nsenter --net="/run/netns/$NETNS" python3 -c '
+import socket, sys, time
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(16)
+print(s.getsockname()[1], flush=True)
+held, end = [], time.monotonic() + 300
+while time.monotonic() < end:
+    s.settimeout(end - time.monotonic())
+    try:
+        held.append(s.accept()[0])
+    except TimeoutError:
+        break' >"$TEST_ROOT/hang.port" &
+        HANG_PID=$!
+        export HANG_PID
+        wait_until 10 test -s "$TEST_ROOT/hang.port"
+        write_unit "$1" <<UNIT
+[Container]
+Image=127.0.0.1:$(cat "$TEST_ROOT/hang.port")/test/never:1
+Exec=/bin/sleep 1000
+UNIT
+        supctl reload
+}
+
+# start_in_background NAME: a "supctl start NAME" that waits; its output and status end up in
+# $TEST_ROOT/start.out and $TEST_ROOT/start.rc. Returns once the unit is pulling.
+start_in_background() {
+        (
+                rc=0
+                "$SUPCTL" --root "$TEST_ROOT" start "$1" >"$TEST_ROOT/start.out" 2>&1 || rc=$?
+                echo "$rc" >"$TEST_ROOT/start.rc"
+        ) &
+        START_PID=$!
+        wait_until 10 grep -q "$1: pulling " "$TEST_ROOT/supd.log"
+        [ "$(prop "$1" ActiveState)" = activating ]
+        [ ! -e "$TEST_ROOT/start.rc" ]
+}
+
+# start_result: waits (bounded) for the background start and prints its output.
+start_result() {
+        wait_until 20 test -s "$TEST_ROOT/start.rc"
+        wait "$START_PID" || true
+        cat "$TEST_ROOT/start.out"
+        START_RC=$(cat "$TEST_ROOT/start.rc")
+}
 
 @test "supctl without a daemon says it cannot connect, exit 1" {
         run supctl status
@@ -110,4 +165,73 @@ PY
         [ "$(prop s Result)" = timeout ]
         supctl start s
         state_is s running
+}
+
+@test "a start that is still waiting fails when the unit is stopped meanwhile" {
+        start_supd
+        hanging_registry_unit slow
+        start_in_background slow
+        supctl stop slow
+        start_result
+        [ "$START_RC" -eq 1 ]
+        assert_contains "$(cat "$TEST_ROOT/start.out")" "Job for slow canceled: unit was stopped"
+        [ "$(prop slow ActiveState)" = inactive ]
+}
+
+@test "a start that is still waiting fails when the unit file is removed by a reload" {
+        start_supd
+        hanging_registry_unit slow
+        start_in_background slow
+        rm "$UNITS/slow.container"
+        supctl reload
+        start_result
+        [ "$START_RC" -eq 1 ]
+        assert_contains "$(cat "$TEST_ROOT/start.out")" "Job for slow canceled: unit file was removed"
+}
+
+@test "a start that is still waiting fails when supd shuts down" {
+        start_supd
+        hanging_registry_unit slow
+        start_in_background slow
+        kill -TERM "$SUPD_PID"
+        start_result
+        [ "$START_RC" -eq 1 ]
+        assert_contains "$(cat "$TEST_ROOT/start.out")" "Job for slow canceled: supd is shutting down"
+}
+
+@test "a start that is still waiting fails when the pull fails" {
+        start_supd
+        hanging_registry_unit slow
+        start_in_background slow
+        # The registry goes away: the pull's connection is reset.
+        kill "$HANG_PID"
+        wait "$HANG_PID" 2>/dev/null || true
+        HANG_PID=
+        start_result
+        [ "$START_RC" -eq 1 ]
+        assert_contains "$(cat "$TEST_ROOT/start.out")" "Unit slow failed (resources)"
+        [ "$(prop slow ActiveState)" = failed ]
+}
+
+@test "a restart during the wait does not answer the waiting start; both fail with the pull" {
+        start_supd
+        hanging_registry_unit slow
+        start_in_background slow
+        ( rc=0; "$SUPCTL" --root "$TEST_ROOT" restart slow >"$TEST_ROOT/restart.out" 2>&1 || rc=$?
+          echo "$rc" >"$TEST_ROOT/restart.rc" ) &
+        restart_pid=$!
+        # The restart stops the pulling unit and starts it again: a second pull.
+        wait_until 10 sh -c "[ \$(grep -c 'slow: pulling ' '$TEST_ROOT/supd.log') -ge 2 ]"
+        [ ! -e "$TEST_ROOT/start.rc" ]
+        [ "$(prop slow ActiveState)" = activating ]
+        kill "$HANG_PID"
+        wait "$HANG_PID" 2>/dev/null || true
+        HANG_PID=
+        start_result
+        [ "$START_RC" -eq 1 ]
+        assert_contains "$(cat "$TEST_ROOT/start.out")" "Unit slow failed (resources)"
+        wait_until 20 test -s "$TEST_ROOT/restart.rc"
+        wait "$restart_pid" || true
+        [ "$(cat "$TEST_ROOT/restart.rc")" -eq 1 ]
+        assert_contains "$(cat "$TEST_ROOT/restart.out")" "Unit slow failed (resources)"
 }
