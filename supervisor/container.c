@@ -156,7 +156,7 @@ static int write_etc_files(ContainerPlan *p, const ContainerPaths *paths, const 
             (r = write_resolv_conf(etc, private_network)) < 0)
                 return r;
 
-        if (asprintf(&dir, "%s/instances/%s/etc", paths->run_dir, name) < 0)
+        if (asprintf(&dir, "%s/etc", paths->instance_dir) < 0)
                 return -ENOMEM;
         static const char *const files[] = { "hostname", "hosts", "resolv.conf" };
         for (size_t i = 0; i < ELEMENTSOF(files); i++) {
@@ -362,7 +362,7 @@ int container_plan_build(const ContainerPaths *paths, const char *name, const ch
 
         private_network = !s->network || !streq(s->network, "host");
 
-        if (asprintf(&p.mount_dir, "%s/instances/%s/rootfs", paths->run_dir, name) < 0 ||
+        if (asprintf(&p.mount_dir, "%s/rootfs", paths->instance_dir) < 0 ||
             asprintf(&cdir, "%s/containers/%s", paths->state_dir, name) < 0 ||
             asprintf(&p.upper_dir, "%s/upper", cdir) < 0 || asprintf(&p.work_dir, "%s/work", cdir) < 0 ||
             asprintf(&log_path, "%s/%s.log", paths->log_dir, name) < 0)

@@ -31,13 +31,14 @@ typedef struct ContainerPlan {
 } ContainerPlan;
 
 typedef struct ContainerPaths {
-        const char *run_dir;   /* /run/supd */
-        const char *state_dir; /* /var/lib/supd */
-        const char *log_dir;   /* /var/log/supd */
+        const char *run_dir;      /* /run/supd */
+        const char *state_dir;    /* /var/lib/supd */
+        const char *log_dir;      /* /var/log/supd */
+        const char *instance_dir; /* /run/supd/instances/RUN_ID: the root file system is mounted at rootfs in it */
 } ContainerPaths;
 
 /* name: the instance ("web@2"); template_name: the unit file's name ("web") for replicas.
- * state_dir_fd: /run/supd/instances/NAME. On failure *ret_error says what is wrong in one line. */
+ * state_dir_fd: /run/supd/instances/RUN_ID (instance_dir). On failure *ret_error says what is wrong in one line. */
 /* cgroup_hierarchies: the hierarchies the container's cgroup lives in (cgroup_hierarchies()), which
  * are the ones shown at /sys/fs/cgroup inside; NULL when the container has no cgroup. */
 /* image: the unit's Image= from the store (its layers and the defaults its config gives, which the

@@ -190,7 +190,7 @@ static int append_unit_properties(sd_bus_message *reply, Manager *m, Unit *u) {
                 return -ENOMEM;
         snprintf(hash, sizeof(hash), "%016llx", (unsigned long long) (s ? unit_settings_hash(s) : 0));
         /* Live accounting while it runs, the last run's afterwards. */
-        if (!u->cgroup || cgroup_stats(u->cgroup, &stats) < 0)
+        if (!unit_cgroup(u) || cgroup_stats(unit_cgroup(u), &stats) < 0)
                 stats = u->last_stats;
 
         if ((r = sd_bus_message_open_container(reply, 'a', "{sv}")) < 0 ||
@@ -205,7 +205,8 @@ static int append_unit_properties(sd_bus_message *reply, Manager *m, Unit *u) {
             (r = append_kv_as(reply, "DropInPaths", f ? f->dropin_paths : NULL)) < 0 ||
             (r = append_kv_b(reply, "Autostart", s && unit_settings_autostart(s))) < 0 ||
             (r = append_kv_s(reply, "Replica", u->replica)) < 0 ||
-            (r = append_kv_u(reply, "MainPID", (uint32_t) u->pid)) < 0 ||
+            (r = append_kv_u(reply, "MainPID", (uint32_t) unit_main_pid(u))) < 0 ||
+            (r = append_kv_s(reply, "RunID", u->instance ? u->instance->id : NULL)) < 0 ||
             (r = append_kv_u(reply, "NRestarts", u->n_restarts)) < 0 ||
             (r = append_kv_t(reply, "StateChangeTimestamp", u->state_change_realtime)) < 0 ||
             (r = append_kv_t(reply, "ActiveEnterTimestamp", u->active_enter_realtime)) < 0 ||
@@ -224,7 +225,8 @@ static int append_unit_properties(sd_bus_message *reply, Manager *m, Unit *u) {
             (r = append_kv_t(reply, "TasksCurrent", stats.tasks)) < 0 ||
             (r = append_kv_t(reply, "CPUUsageUSec", stats.cpu_usage)) < 0 ||
             (r = append_kv_t(reply, "OOMKills", stats.oom_kills)) < 0 ||
-            (r = append_kv_s(reply, "ControlGroup", u->cgroup ? cgroup_path(u->cgroup, "unified") : NULL)) < 0 ||
+            (r = append_kv_s(reply, "ControlGroup", unit_cgroup(u) ? cgroup_path(unit_cgroup(u), "unified") : NULL)) <
+                    0 ||
             (r = append_kv_s(reply, "LogPath", log_path)) < 0)
                 return r;
         if (s) {

@@ -121,7 +121,7 @@ static Unit *running_unit(Manager *m, const char *name, sd_bus_error *error) {
                 sd_bus_error_setf(error, "io.supd.Error.NoSuchUnit", "Unit %s not found.", name);
                 return NULL;
         }
-        if (u->state != UNIT_RUNNING || !u->plan || u->pidfd < 0) {
+        if (u->state != UNIT_RUNNING || !u->instance || !u->instance->plan || u->instance->pidfd < 0) {
                 sd_bus_error_setf(error, "io.supd.Error.NotRunning", "Unit %s is not running.", name);
                 return NULL;
         }
@@ -161,10 +161,10 @@ static int start_exec(sd_bus_message *msg, Manager *m, bool tty, sd_bus_error *e
 
         /* The same user, capabilities, seccomp filter and environment as the container's command. */
         p = (ExecParams){
-                .workload = u->plan->params.workload,
-                .ns_pidfd = u->pidfd,
-                .ns_pid = u->pid,
-                .cgroup = u->cgroup,
+                .workload = u->instance->plan->params.workload,
+                .ns_pidfd = u->instance->pidfd,
+                .ns_pid = u->instance->pid,
+                .cgroup = u->instance->cgroup,
                 .stdio = { fds[0], fds[1], fds[2] },
                 .tty = tty,
         };
@@ -258,12 +258,11 @@ static int unit_exit_status(const Unit *u) {
 }
 
 static void remove_transient_state(Manager *m, Unit *u) {
-        _cleanup_free_ char *c = NULL, *i = NULL, *l = NULL;
+        _cleanup_free_ char *c = NULL, *l = NULL;
 
+        /* The instance's state dir went when the unit came down. */
         if (asprintf(&c, "%s/containers/%s", m->state_dir, u->name) >= 0)
                 (void) rm_rf_at(AT_FDCWD, c);
-        if (asprintf(&i, "%s/instances/%s", m->run_dir, u->name) >= 0)
-                (void) rm_rf_at(AT_FDCWD, i);
         if (asprintf(&l, "%s/%s.log", m->log_dir, u->name) >= 0)
                 (void) unlink(l);
         /* The unit goes with the next garbage collection. */

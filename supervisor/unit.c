@@ -86,10 +86,8 @@ Unit *unit_new(Manager *m, const char *name, const char *load_name, const char *
         if (!u)
                 return NULL;
         u->manager = m;
-        u->pidfd = -EBADF;
         u->run_stdio[0] = u->run_stdio[1] = u->run_stdio[2] = -EBADF;
         u->run_pty_master = -EBADF;
-        u->state_dir_fd = -EBADF;
         u->name = strdup(name);
         u->load_name = strdup(load_name);
         u->replica = replica ? strdup(replica) : NULL;
@@ -149,30 +147,34 @@ int unit_add_waiter(Unit *u, Job *j) {
         return 0;
 }
 
-static void unit_free_plan(Unit *u) {
-        if (u->plan) {
-                container_plan_done(u->plan);
-                u->plan = mfree(u->plan);
-        }
+pid_t unit_main_pid(const Unit *u) {
+        return u->instance ? u->instance->pid : 0;
 }
 
-static void unit_release_process(Unit *u) {
-        unit_free_plan(u);
-        u->child_source = sd_event_source_disable_unref(u->child_source);
-        u->pidfd = safe_close(u->pidfd);
-        u->pid = 0;
+Cgroup *unit_cgroup(const Unit *u) {
+        return u->instance ? u->instance->cgroup : NULL;
+}
+
+/* The run is over for good: its cgroup and state dir go. */
+static void unit_end_instance(Unit *u) {
+        if (!u->instance)
+                return;
+        unit_destroy_cgroup(u);
+        instance_release_process(u->instance);
+        instance_remove_dir(u->instance);
+        u->instance = instance_free(u->instance);
 }
 
 Unit *unit_free(Unit *u) {
         if (!u)
                 return NULL;
-        if (u->cgroup && cgroup_is_populated(u->cgroup) == 0)
-                unit_destroy_cgroup(u);
-        u->cgroup = cgroup_free(u->cgroup); /* still running (LiveRestore=yes): leave it */
+        if (u->instance && u->instance->pid <= 0 &&
+            (!u->instance->cgroup || cgroup_is_populated(u->instance->cgroup) == 0))
+                unit_end_instance(u);
+        /* Still running (LiveRestore=yes): the container, its cgroup and record stay. */
+        u->instance = instance_free(u->instance);
         unit_answer_waiters(u, u->manager->exiting ? "supd is shutting down" : "unit was removed");
         u->timer_source = sd_event_source_disable_unref(u->timer_source);
-        unit_release_process(u);
-        safe_close(u->state_dir_fd);
         unit_file_free(u->file);
         unit_file_free(u->bad);
         for (size_t i = 0; i < 3; i++)
@@ -200,9 +202,10 @@ void unit_set_state(Unit *u, UnitState state) {
         }
         if (state == UNIT_INACTIVE || state == UNIT_FAILED) {
                 u->inactive_enter_realtime = now;
-                /* Kept across automatic restarts (creating one costs more than the restart
-                 * itself); a unit that is down for good leaves none behind. */
-                unit_destroy_cgroup(u);
+                /* The instance (its cgroup above all: creating one costs more than the restart
+                 * itself) is kept across automatic restarts; a unit that is down for good leaves
+                 * none behind. */
+                unit_end_instance(u);
         }
 
         if (state == UNIT_FAILED)
@@ -218,21 +221,10 @@ void unit_set_state(Unit *u, UnitState state) {
                 manager_unit_settled(u->manager, u);
 }
 
-static int unit_open_state_dir(Unit *u) {
-        _cleanup_free_ char *p = NULL;
-        int fd;
-
-        if (u->state_dir_fd >= 0)
+static int unit_ensure_instance(Unit *u) {
+        if (u->instance)
                 return 0;
-        if (asprintf(&p, "%s/instances/%s", u->manager->run_dir, u->name) < 0)
-                return -ENOMEM;
-        if (mkdir_p(p, 0700) < 0)
-                return negative_errno();
-        fd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
-                return negative_errno();
-        u->state_dir_fd = fd;
-        return 0;
+        return instance_new(u->manager->run_dir, u->name, &u->instance);
 }
 
 static void unit_enter_dead(Unit *u, UnitResult result, bool allow_restart);
@@ -259,15 +251,15 @@ static int on_stop_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
         Unit *u = userdata;
 
         u->timer_source = sd_event_source_disable_unref(u->timer_source);
-        if (u->state != UNIT_STOPPING || u->pid <= 0)
+        if (u->state != UNIT_STOPPING || unit_main_pid(u) <= 0)
                 return 0;
         log_warning("%s: stop timed out, killing every process of the container.", u->name);
         u->sigkill_sent = true;
         /* Our PID 1 (or the workload as PID 1) dying takes the whole PID namespace with it; the
          * cgroup catches anything that joined the container from outside it. */
-        (void) sd_event_source_send_child_signal(u->child_source, SIGKILL, NULL, 0);
-        if (u->cgroup)
-                (void) cgroup_kill(u->cgroup, SIGKILL);
+        (void) instance_signal(u->instance, SIGKILL);
+        if (unit_cgroup(u))
+                (void) cgroup_kill(unit_cgroup(u), SIGKILL);
         return 0;
 }
 
@@ -369,22 +361,9 @@ static void unit_enter_dead(Unit *u, UnitResult result, bool allow_restart) {
         unit_set_state(u, result == UNIT_RESULT_SUCCESS ? UNIT_INACTIVE : UNIT_FAILED);
 }
 
-static int on_child_exit(sd_event_source *s, const siginfo_t *si, void *userdata) {
+static void on_instance_exit(Instance *i, int code, int status, void *userdata) {
         Unit *u = userdata;
-        int code = si->si_code, status = si->si_status, rc, rs;
-
-        /* Our init records how the workload ended; without it (RunInit=no, or init itself was
-         * SIGKILLed) the PID 1 status is the truth. */
-        if (u->state_dir_fd >= 0 && spawn_read_exit_record(u->state_dir_fd, &rc, &rs) >= 0) {
-                code = rc;
-                status = rs;
-        }
-        if (u->state_dir_fd >= 0) {
-                (void) unlinkat(u->state_dir_fd, "exit", 0);
-                (void) unlinkat(u->state_dir_fd, "pid", 0);
-        }
         unit_process_exited(u, code, status, unit_finish_cgroup(u));
-        return 0;
 }
 
 void unit_process_exited(Unit *u, int code, int status, bool oom) {
@@ -395,7 +374,8 @@ void unit_process_exited(Unit *u, int code, int status, bool oom) {
         u->have_exit = true;
         u->exit_code = code;
         u->exit_status = status;
-        unit_release_process(u);
+        if (u->instance)
+                instance_release_process(u->instance);
 
         if (code == CLD_EXITED)
                 log_info("%s: main process exited, status=%d", u->name, status);
@@ -426,27 +406,29 @@ void unit_process_exited(Unit *u, int code, int status, bool oom) {
 }
 
 bool unit_finish_cgroup(Unit *u) {
+        Cgroup *c = unit_cgroup(u);
         bool oom = false;
 
-        if (!u->cgroup)
+        if (!c)
                 return false;
-        if (cgroup_stats(u->cgroup, &u->last_stats) >= 0)
-                oom = u->last_stats.oom_kills != UINT64_MAX && u->last_stats.oom_kills > u->oom_baseline;
+        if (cgroup_stats(c, &u->last_stats) >= 0)
+                oom = u->last_stats.oom_kills != UINT64_MAX && u->last_stats.oom_kills > u->instance->oom_baseline;
         /* Whatever outlived PID 1 (nothing should: the PID namespace died with it) goes now. */
-        if (cgroup_is_populated(u->cgroup) > 0)
-                (void) cgroup_kill(u->cgroup, SIGKILL);
+        if (cgroup_is_populated(c) > 0)
+                (void) cgroup_kill(c, SIGKILL);
         return oom;
 }
 
 void unit_destroy_cgroup(Unit *u) {
+        Cgroup *c = unit_cgroup(u);
         int r;
 
-        if (!u->cgroup)
+        if (!c)
                 return;
-        r = cgroup_destroy(u->cgroup);
+        r = cgroup_destroy(c);
         if (r < 0)
-                log_warning_errno(r, "%s: cannot remove the cgroup %s, ignoring: %m", u->name, cgroup_name(u->cgroup));
-        u->cgroup = cgroup_free(u->cgroup);
+                log_warning_errno(r, "%s: cannot remove the cgroup %s, ignoring: %m", u->name, cgroup_name(c));
+        u->instance->cgroup = cgroup_free(c);
 }
 
 static void on_image_ready(Manager *m, int r, const char *message, void *userdata) {
@@ -454,7 +436,7 @@ static void on_image_ready(Manager *m, int r, const char *message, void *userdat
         Unit *u = manager_get_unit(m, name);
 
         /* The unit may have been stopped, removed or replaced while the pull ran. */
-        if (!u || u->state != UNIT_STARTING || u->pid > 0)
+        if (!u || u->state != UNIT_STARTING || unit_main_pid(u) > 0)
                 return;
         if (r < 0) {
                 log_error("%s: %s", u->name, message ?: strerror(-r));
@@ -521,6 +503,7 @@ static int unit_attach_self_all(void *userdata) {
 /* One cgroup per run, with the unit's limits; none when the host gave supd no cgroups. */
 static int unit_make_cgroup(Unit *u, const UnitSettings *s, char **ret_error) {
         CgroupRoot *root = u->manager->cgroup_root;
+        Instance *i = u->instance;
         CgroupLimits limits = CGROUP_LIMITS_NONE;
         int r;
 
@@ -539,17 +522,17 @@ static int unit_make_cgroup(Unit *u, const UnitSettings *s, char **ret_error) {
         /* A default task limit contains fork bombs, where the host can enforce one. */
         if (limits.pids_max == UINT64_MAX && (cgroup_root_controllers(root) & CGROUP_MASK_PIDS))
                 limits.pids_max = CGROUP_PIDS_MAX_DEFAULT;
-        if (u->cgroup && memcmp(&limits, &u->cgroup_limits, sizeof(limits)) == 0 &&
-            cgroup_is_populated(u->cgroup) == 0) {
+        if (i->cgroup && memcmp(&limits, &i->cgroup_limits, sizeof(limits)) == 0 &&
+            cgroup_is_populated(i->cgroup) == 0) {
                 /* An automatic restart: the same limits, an empty cgroup. */
-                u->oom_baseline = u->last_stats.oom_kills == UINT64_MAX ? 0 : u->last_stats.oom_kills;
+                i->oom_baseline = u->last_stats.oom_kills == UINT64_MAX ? 0 : u->last_stats.oom_kills;
                 return 0;
         }
         unit_destroy_cgroup(u);
         u->last_stats = (CgroupStats){};
-        u->oom_baseline = 0;
-        u->cgroup_limits = limits;
-        r = cgroup_new(root, u->name, &limits, &u->cgroup);
+        i->oom_baseline = 0;
+        i->cgroup_limits = limits;
+        r = cgroup_new(root, u->name, &limits, &i->cgroup);
         if (r == -EOPNOTSUPP) {
                 if (asprintf(ret_error, "a resource limit needs a cgroup controller this host does not offer") < 0)
                         return -ENOMEM;
@@ -565,8 +548,10 @@ int unit_start(Unit *u, bool manual, char **ret_error) {
         Manager *m = u->manager;
         _cleanup_(container_plan_done) ContainerPlan plan = { .log_fd = -EBADF };
         _cleanup_free_ char *error = NULL, *hostname = NULL;
-        const ContainerPaths paths = { .run_dir = m->run_dir, .state_dir = m->state_dir, .log_dir = m->log_dir };
-        int r;
+        ContainerPaths paths = { .run_dir = m->run_dir, .state_dir = m->state_dir, .log_dir = m->log_dir };
+        Instance *i;
+        int pidfd = -EBADF, r;
+        pid_t pid = 0;
 
         _cleanup_(image_freep) Image *image = NULL;
         bool resume = u->image_pulled;
@@ -620,13 +605,14 @@ int unit_start(Unit *u, bool manual, char **ret_error) {
                         return r; /* failed, or pulling: the start goes on in on_image_ready() */
         }
 
-        r = unit_open_state_dir(u);
+        r = unit_ensure_instance(u);
         if (r >= 0)
                 r = unit_make_cgroup(u, s, ret_error);
         if (r >= 0) {
-                _cleanup_strv_free_ char **hierarchies = u->cgroup ? cgroup_hierarchies(u->cgroup) : NULL;
-                (void) unlinkat(u->state_dir_fd, "exit", 0);
-                r = container_plan_build(&paths, u->name, hostname, s, image, hierarchies, u->state_dir_fd, &plan,
+                _cleanup_strv_free_ char **hierarchies = unit_cgroup(u) ? cgroup_hierarchies(unit_cgroup(u)) : NULL;
+                paths.instance_dir = u->instance->dir;
+                (void) unlinkat(u->instance->dir_fd, "exit", 0);
+                r = container_plan_build(&paths, u->name, hostname, s, image, hierarchies, u->instance->dir_fd, &plan,
                                          ret_error);
         }
         if (r < 0) {
@@ -653,18 +639,19 @@ int unit_start(Unit *u, bool manual, char **ret_error) {
                         plan.params.stderr_fd = u->run_stdio[2];
                 }
         }
-        if (u->cgroup) {
-                plan.params.cgroup_fd = cgroup_clone_fd(u->cgroup);
+        i = u->instance;
+        if (i->cgroup) {
+                plan.params.cgroup_fd = cgroup_clone_fd(i->cgroup);
                 if (plan.params.cgroup_fd < 0)
                         plan.params.cgroup_fd = -EBADF;
                 /* The child joins what CLONE_INTO_CGROUP did not cover itself (see cgroup_attach_self()). */
-                if (plan.params.cgroup_fd < 0 || cgroup_needs_attach(u->cgroup)) {
+                if (plan.params.cgroup_fd < 0 || cgroup_needs_attach(i->cgroup)) {
                         plan.params.child_prepare =
                                 plan.params.cgroup_fd >= 0 ? unit_attach_self_v1 : unit_attach_self_all;
-                        plan.params.prepare_userdata = u->cgroup;
+                        plan.params.prepare_userdata = i->cgroup;
                 }
         }
-        r = spawn_container(&plan.params, &u->pid, &u->pidfd, u->transient ? &u->run_pty_master : NULL, &error);
+        r = spawn_container(&plan.params, &pid, &pidfd, u->transient ? &u->run_pty_master : NULL, &error);
         if (r < 0) {
                 if (asprintf(ret_error, "spawn: %s", strerror(-r)) < 0)
                         return -ENOMEM;
@@ -673,24 +660,21 @@ int unit_start(Unit *u, bool manual, char **ret_error) {
                 return r;
         }
 
-        r = sd_event_add_child_pidfd(m->event, &u->child_source, u->pidfd, WEXITED, on_child_exit, u);
+        r = instance_watch(i, m->event, pid, pidfd, on_instance_exit, u);
         if (r < 0) {
-                (void) kill(u->pid, SIGKILL);
-                (void) waitpid(u->pid, NULL, 0);
-                unit_release_process(u);
+                (void) instance_signal(i, SIGKILL);
+                (void) waitpid(pid, NULL, 0);
+                instance_release_process(i);
                 u->result = UNIT_RESULT_RESOURCES;
                 unit_set_state(u, UNIT_FAILED);
                 return r;
         }
-        (void) sd_event_source_set_description(u->child_source, "unit-child");
-        /* We own the pidfd and close it ourselves. */
-        (void) sd_event_source_set_child_pidfd_own(u->child_source, false);
 
         u->hash = unit_settings_hash(s);
         free(u->last_error);
         u->last_error = NULL;
-        u->plan = newdup(ContainerPlan, &plan, 1);
-        if (u->plan)
+        i->plan = newdup(ContainerPlan, &plan, 1);
+        if (i->plan)
                 plan = (ContainerPlan){ .log_fd = -EBADF };
 
         if (error) {
@@ -703,13 +687,10 @@ int unit_start(Unit *u, bool manual, char **ret_error) {
                 return -ENOEXEC;
         }
 
-        {
-                /* Who runs the container, for tools and for whoever cleans up after a crash. */
-                char pidbuf[32];
-                snprintf(pidbuf, sizeof(pidbuf), "%d\n", (int) u->pid);
-                (void) write_file_replace(u->state_dir_fd, "pid", pidbuf, strlen(pidbuf), 0644);
-        }
-        log_info("%s: started, PID %d.", u->name, (int) u->pid);
+        r = instance_write_record(i, u->hash, s->rootfs ? NULL : s->image, s->rootfs);
+        if (r < 0)
+                log_warning_errno(r, "%s: cannot write the state record of run %s, ignoring: %m", u->name, i->id);
+        log_info("%s: started, PID %d, run %s.", u->name, (int) i->pid, i->id);
         unit_set_state(u, UNIT_RUNNING);
         return 0;
 }
@@ -736,14 +717,14 @@ int unit_stop(Unit *u) {
         default:
                 break;
         }
-        if (u->pid <= 0) {
+        if (unit_main_pid(u) <= 0) {
                 /* Still pulling its image: nothing to signal. A restart comes back up from here. */
                 unit_enter_dead(u, UNIT_RESULT_SUCCESS, false);
                 return 0;
         }
 
         unit_set_state(u, UNIT_STOPPING);
-        r = sd_event_source_send_child_signal(u->child_source, s ? s->stop_signal : SIGTERM, NULL, 0);
+        r = instance_signal(u->instance, s ? s->stop_signal : SIGTERM);
         if (r < 0 && r != -ESRCH)
                 log_warning_errno(r, "%s: failed to send stop signal: %m", u->name);
 
@@ -760,9 +741,9 @@ int unit_stop(Unit *u) {
 }
 
 int unit_kill(Unit *u, int sig) {
-        if (!u->child_source || u->pid <= 0)
+        if (unit_main_pid(u) <= 0)
                 return -ESRCH;
-        return sd_event_source_send_child_signal(u->child_source, sig, NULL, 0);
+        return instance_signal(u->instance, sig);
 }
 
 void unit_reset_failed(Unit *u) {

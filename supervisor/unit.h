@@ -4,6 +4,7 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
+#include "instance.h"
 #include "runtime/cgroup.h"
 #include "job.h"
 #include "restart.h"
@@ -60,20 +61,13 @@ typedef struct Unit {
         bool image_pulled; /* the pull this start waited for is done: go on */
         unsigned visit;    /* graph walk marker */
 
-        pid_t pid;
-        int pidfd;
-        struct ContainerPlan *plan; /* what the running process was started with (supctl exec uses it) */
+        Instance *instance;         /* the current run: from a start until the unit is down for good */
         bool transient;             /* made by supctl run, not by a unit file */
         bool remove_after;          /* supctl run --rm: forget it and its state once it is down */
         int run_stdio[3];           /* supctl run without -t: the caller's fds */
         bool run_tty;               /* supctl run -t */
         int run_pty_master;         /* the master of that pty, until handed to the caller */
-        Cgroup *cgroup;             /* from the first start until the unit is inactive or failed */
-        CgroupLimits cgroup_limits; /* what it was created with */
-        uint64_t oom_baseline;      /* oom_kills when the current run started */
         CgroupStats last_stats;     /* taken when the last run ended */
-        int state_dir_fd;           /* /run/supd/instances/NAME */
-        sd_event_source *child_source;
         sd_event_source *timer_source;
 
         bool have_exit;
@@ -109,6 +103,9 @@ int unit_kill(Unit *u, int sig);
 /* The container's PID 1 is gone: code is CLD_EXITED/CLD_KILLED/CLD_DUMPED. Decides between
  * auto-restart, inactive and failed. */
 void unit_process_exited(Unit *u, int code, int status, bool oom);
+/* The running container's PID 1, or 0; and its cgroup, or NULL. */
+pid_t unit_main_pid(const Unit *u);
+Cgroup *unit_cgroup(const Unit *u);
 /* Takes the last run's accounting and kills what is left of it; true when the OOM killer struck.
  * The cgroup stays for an automatic restart. */
 bool unit_finish_cgroup(Unit *u);

@@ -326,3 +326,45 @@ UNIT
         wait_until 5 grep -q "instance=second" "$TEST_ROOT/var/log/supd/echo@second.log"
         grep -q "instance=first" "$TEST_ROOT/var/log/supd/echo@first.log"
 }
+
+@test "each run has a state record: run id, pid and its start time, cgroup, config hash" {
+        write_unit rec <<UNIT
+[Container]
+Rootfs=$ROOTFS
+Exec=/bin/sleep 1000
+[Service]
+Restart=always
+RestartSec=0
+UNIT
+        start_supd
+        supctl start rec
+        wait_until 5 state_is rec running
+        id=$(prop rec RunID)
+        pid=$(prop rec MainPID)
+        [[ "$id" =~ ^[0-9a-f]{16}$ ]]
+        dir=$TEST_ROOT/run/supd/instances/$id
+        grep -qx "RUN_ID=$id" "$dir/state"
+        grep -qx "UNIT=rec" "$dir/state"
+        grep -qx "PID=$pid" "$dir/state"
+        grep -qx "ROOTFS=$ROOTFS" "$dir/state"
+        grep -qx "CONFIG_HASH=$(prop rec ConfigHash)" "$dir/state"
+        read -r -a st < "/proc/$pid/stat"
+        # Field 22 (start time); comm has no spaces here.
+        grep -qx "START_TIME=${st[21]}" "$dir/state"
+        [ "$(cat "$dir/pid")" = "$pid" ]
+        [ -d "$dir/rootfs" ]
+        # An automatic restart keeps the run: same id, a new process, a new record.
+        kill -KILL "$pid"
+        wait_until 10 sh -c "[ \"\$($SUPCTL --root $TEST_ROOT inspect rec | jq -r .MainPID)\" != $pid ] && [ \"\$($SUPCTL --root $TEST_ROOT inspect rec | jq -r .State)\" = running ]"
+        [ "$(prop rec RunID)" = "$id" ]
+        pid2=$(prop rec MainPID)
+        grep -qx "PID=$pid2" "$dir/state"
+        # Down for good: the run's directory goes; a new start is a new run.
+        supctl stop rec
+        [ ! -e "$dir" ]
+        supctl start rec
+        wait_until 5 state_is rec running
+        id2=$(prop rec RunID)
+        [ "$id2" != "$id" ]
+        [ -f "$TEST_ROOT/run/supd/instances/$id2/state" ]
+}

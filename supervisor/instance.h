@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/* One run of a unit (or of one replica): a container with its own run id, state dir
+ * (/run/supd/instances/RUN_ID), cgroup, process and state record. A unit owns its current
+ * instance; an automatic restart reuses it (the cgroup and state dir stay, only the process is
+ * new), anything else that starts the unit afresh makes a new one. Per-run paths are keyed by the
+ * run id, so that two runs of one unit can coexist (a start-first update).
+ *
+ * The process is watched through its pidfd as an io source and signalled with
+ * pidfd_send_signal(): the same code serves a container supd forked and one it adopts. */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <systemd/sd-event.h>
+
+#include "runtime/cgroup.h"
+#include "state.h"
+
+struct ContainerPlan;
+typedef struct Instance Instance;
+
+/* The container's PID 1 is gone. code: CLD_EXITED, CLD_KILLED or CLD_DUMPED, from our init's exit
+ * record when there is one, else from waitid(); a process supd did not fork and that left no
+ * record reads as killed by SIGKILL. */
+typedef void (*InstanceExitHandler)(Instance *i, int code, int status, void *userdata);
+
+struct Instance {
+        char id[RUN_ID_LEN + 1];
+        char *name; /* the unit's, for messages and the record */
+        char *dir;  /* /run/supd/instances/RUN_ID */
+        int dir_fd;
+
+        Cgroup *cgroup;             /* for the instance's lifetime, across automatic restarts */
+        CgroupLimits cgroup_limits; /* what it was created with */
+        uint64_t oom_baseline;      /* oom_kills when the current process started */
+
+        struct ContainerPlan *plan; /* what the process was started with (supctl exec uses it) */
+        pid_t pid;
+        int pidfd;
+        uint64_t start_time; /* of pid, /proc/PID/stat field 22 */
+        sd_event_source *exit_source;
+        InstanceExitHandler on_exit;
+        void *userdata;
+};
+
+/* A new run id and its state dir below run_dir/instances. */
+int instance_new(const char *run_dir, const char *name, Instance **ret);
+/* Closes what the struct holds; the process, cgroup and directories stay. Returns NULL. */
+Instance *instance_free(Instance *i);
+static inline void instance_freep(Instance **i) {
+        instance_free(*i);
+}
+/* The instance is over for good: removes its state dir (and with it the record). */
+void instance_remove_dir(Instance *i);
+
+/* Takes pidfd and watches it. The handler runs once, after the process has been reaped (when it
+ * is our child) and its exit record read. */
+int instance_watch(Instance *i, sd_event *e, pid_t pid, int pidfd, InstanceExitHandler on_exit, void *userdata);
+/* Forgets the process (after its exit, or when it is left running): source, pidfd, plan. */
+void instance_release_process(Instance *i);
+/* pidfd_send_signal() to the container's PID 1; -ESRCH without a live process. */
+int instance_signal(Instance *i, int sig);
+
+/* Writes the state record for the running process (and the "pid" file tools read). */
+int instance_write_record(Instance *i, uint64_t config_hash, const char *image, const char *rootfs);
