@@ -35,6 +35,9 @@ int manager_new(const char *root, Manager **ret) {
                 return -ENOMEM;
         m->lock_fd = m->listen_fd = -EBADF;
         manager_config_init(&m->config);
+        m->unit_index = hashmap_new();
+        if (!m->unit_index)
+                return -ENOMEM;
 
         /* "/" and "" both mean the host; strip a trailing slash so paths join cleanly. */
         m->root = strdup(root && !streq(root, "/") ? root : "");
@@ -88,6 +91,7 @@ Manager *manager_free(Manager *m) {
         for (size_t i = 0; i < m->n_units; i++)
                 unit_free(m->units[i]);
         free(m->units);
+        hashmap_free(m->unit_index);
         unit_diagnostics_free(m->bad_names, m->n_bad_names);
         m->exit_source = sd_event_source_disable_unref(m->exit_source);
         m->gc_source = sd_event_source_disable_unref(m->gc_source);
@@ -113,10 +117,7 @@ Unit *manager_get_unit(Manager *m, const char *name) {
 
         if (!plain)
                 return NULL;
-        for (size_t i = 0; i < m->n_units; i++)
-                if (streq(m->units[i]->name, plain))
-                        return m->units[i];
-        return NULL;
+        return hashmap_get(m->unit_index, plain);
 }
 
 size_t manager_match_units(Manager *m, const char *name, Unit ***ret) {
@@ -155,14 +156,22 @@ size_t manager_match_units(Manager *m, const char *name, Unit ***ret) {
 
 int manager_add_unit(Manager *m, Unit *u) {
         Unit **l = realloc(m->units, (m->n_units + 1) * sizeof(Unit *));
+        int r;
+
         if (!l)
                 return -ENOMEM;
-        l[m->n_units++] = u;
         m->units = l;
+        /* The unit's own name is the key: it lives as long as the entry. */
+        r = hashmap_put(m->unit_index, u->name, u);
+        if (r < 0)
+                return r;
+        l[m->n_units++] = u;
         return 0;
 }
 
 void manager_remove_unit(Manager *m, Unit *u) {
+        if (hashmap_get(m->unit_index, u->name) == u)
+                (void) hashmap_remove(m->unit_index, u->name);
         for (size_t i = 0; i < m->n_units; i++)
                 if (m->units[i] == u) {
                         memmove(m->units + i, m->units + i + 1, (m->n_units - i - 1) * sizeof(Unit *));
@@ -594,7 +603,9 @@ int manager_reload(Manager *m, ReloadAction **ret, size_t *ret_n) {
         if (!old || !ops || !gone)
                 return log_oom();
         memcpy(old, m->units, n_old * sizeof(Unit *));
-        (void) reconcile_plan(&d, cur, n_old, ops, gone);
+        r = reconcile_plan(&d, cur, n_old, ops, gone);
+        if (r < 0)
+                return log_oom();
 
         /* Then act on the difference. */
         for (size_t i = 0; i < d.n_instances; i++) {

@@ -4,6 +4,7 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
+#include "basic/hashmap.h"
 #include "bus/names.h"
 #include "manager-config.h"
 #include "unit.h"
@@ -41,6 +42,7 @@ typedef struct Manager {
 
         Unit **units;
         size_t n_units;
+        Hashmap *unit_index;       /* name -> Unit */
         UnitDiagnostic *bad_names; /* unit files whose names are invalid */
         size_t n_bad_names;
 

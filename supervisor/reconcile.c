@@ -16,6 +16,7 @@ void desired_set_done(DesiredSet *s) {
                 unit_file_free(s->instances[i].file);
         }
         free(s->instances);
+        hashmap_free(s->index);
         unit_diagnostics_free(s->bad_names, s->n_bad_names);
         for (size_t i = 0; i < s->n_failures; i++)
                 free(s->failures[i].name);
@@ -32,10 +33,7 @@ bool reconcile_file_wants_start(const UnitFile *f) {
 }
 
 static bool set_has(const DesiredSet *s, const char *name) {
-        for (size_t i = 0; i < s->n_instances; i++)
-                if (streq(s->instances[i].name, name))
-                        return true;
-        return false;
+        return hashmap_contains(s->index, name);
 }
 
 /* Takes ownership of file (also on failure). A name already in the set keeps its first entry: a
@@ -47,6 +45,8 @@ static int set_add(DesiredSet *s, const char *name, const char *load_name, const
 
         if (set_has(s, name))
                 return 0;
+        if (!s->index && !(s->index = hashmap_new()))
+                return -ENOMEM;
         a = realloc(s->instances, (s->n_instances + 1) * sizeof(DesiredInstance));
         if (!a)
                 return -ENOMEM;
@@ -58,6 +58,12 @@ static int set_add(DesiredSet *s, const char *name, const char *load_name, const
                 .replica = replica ? strdup(replica) : NULL,
         };
         if (!d->name || !d->load_name || (replica && !d->replica)) {
+                free(d->name);
+                free(d->load_name);
+                free(d->replica);
+                return -ENOMEM;
+        }
+        if (hashmap_put(s->index, d->name, (void *) (uintptr_t) (s->n_instances + 1)) < 0) {
                 free(d->name);
                 free(d->load_name);
                 free(d->replica);
@@ -157,13 +163,17 @@ int reconcile_desired_set(const UnitLoadContext *ctx, DesiredSet *ret) {
 
 int reconcile_plan(const DesiredSet *d, const ReconcileCurrent *cur, size_t n_cur, ReconcileOp *ret_ops,
                    ReconcileGone *ret_gone) {
+        _cleanup_(hashmap_freep) Hashmap *current = hashmap_new();
+
+        if (!current)
+                return -ENOMEM;
+        for (size_t j = 0; j < n_cur; j++)
+                if (hashmap_put(current, cur[j].name, (void *) &cur[j]) == -ENOMEM)
+                        return -ENOMEM;
         for (size_t i = 0; i < d->n_instances; i++) {
                 const DesiredInstance *di = &d->instances[i];
-                const ReconcileCurrent *c = NULL;
+                const ReconcileCurrent *c = hashmap_get(current, di->name);
 
-                for (size_t j = 0; j < n_cur && !c; j++)
-                        if (streq(cur[j].name, di->name))
-                                c = &cur[j];
                 if (!di->file)
                         ret_ops[i] = RECONCILE_KEEP;
                 else if (di->file->n_errors > 0)
@@ -178,9 +188,7 @@ int reconcile_plan(const DesiredSet *d, const ReconcileCurrent *cur, size_t n_cu
                         ret_ops[i] = RECONCILE_UPDATE;
         }
         for (size_t j = 0; j < n_cur; j++) {
-                bool seen = cur[j].pinned;
-                for (size_t i = 0; i < d->n_instances && !seen; i++)
-                        seen = streq(d->instances[i].name, cur[j].name);
+                bool seen = cur[j].pinned || hashmap_contains(d->index, cur[j].name);
                 ret_gone[j] = seen ? RECONCILE_STAYS : cur[j].active ? RECONCILE_STOP : RECONCILE_REMOVE;
         }
         return 0;

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "basic/hashmap.h"
 #include "unitfile/unit-settings.h"
 
 typedef struct DesiredInstance {
@@ -27,6 +28,7 @@ typedef struct DesiredLoadFailure {
 typedef struct DesiredSet {
         DesiredInstance *instances;
         size_t n_instances;
+        Hashmap *index;            /* name -> position in instances + 1 */
         UnitDiagnostic *bad_names; /* files on the search path with invalid names */
         size_t n_bad_names;
         DesiredLoadFailure *failures; /* units whose file could not be loaded at all */
@@ -72,7 +74,8 @@ typedef enum ReconcileGone {
 } ReconcileGone;
 
 /* The diff: ret_ops[i] for each desired instance, ret_gone[j] for each current unit (arrays the
- * caller allocates, d->n_instances and n_cur long). Returns 0. */
+ * caller allocates, d->n_instances and n_cur long). Linear in the number of units. Returns 0, or
+ * -ENOMEM. */
 int reconcile_plan(const DesiredSet *d, const ReconcileCurrent *cur, size_t n_cur, ReconcileOp *ret_ops,
                    ReconcileGone *ret_gone);
 
