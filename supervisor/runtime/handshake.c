@@ -178,12 +178,12 @@ static int handle_network_step(SpawnHandle *h) {
         int r;
 
         h->expect_network = false;
+        h->state = STATE_NETWORK;
         /* The child is ours and not reaped, so its pid cannot have been reused. */
         snprintf(path, sizeof(path), "/proc/%d/ns/net", (int) h->pid);
         h->netns_fd = open(path, O_RDONLY | O_CLOEXEC);
         if (h->netns_fd < 0)
                 return spawn_handle_network_done(h, negative_errno());
-        h->state = STATE_NETWORK;
         r = h->network(h->pid, h->netns_fd, h->network_userdata);
         if (r == SPAWN_NETWORK_PENDING)
                 return SPAWN_PENDING;

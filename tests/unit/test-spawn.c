@@ -88,7 +88,7 @@ typedef struct Run {
         int error_errno;
         int exit_status;
         /* the network step */
-        int network_mode; /* 0: none, 1: answer later from a timer, 2: fail, 3: veth */
+        int network_mode; /* 0: none, 1: answer later from a timer, 2: fail, 3: veth, 4: never answer */
         pid_t network_pid;
         char veth_host[IFNAMSIZ], veth_peer[IFNAMSIZ];
 } Run;
@@ -166,6 +166,8 @@ static int network_hook(pid_t pid, int netns_fd, void *userdata) {
                 return SPAWN_NETWORK_PENDING;
         case 2:
                 return -EADDRNOTAVAIL;
+        case 4:
+                return SPAWN_NETWORK_PENDING;
         case 3:
                 /* What netns/ will do: a veth pair here, one end moved into the container and
                  * renamed eth0 there (a name that would collide on the host side). */
@@ -176,9 +178,9 @@ static int network_hook(pid_t pid, int netns_fd, void *userdata) {
                 assert_int_equal(run(-1, (const char *const[]){ "ip", "link", "set", "dev", r->veth_peer, "address",
                                                                 "02:73:75:70:64:01", NULL }),
                                  0);
-                assert_int_equal(
-                        run(-1, (const char *const[]){ "ip", "link", "set", "dev", r->veth_peer, "netns", pidstr, NULL }),
-                        0);
+                assert_int_equal(run(-1, (const char *const[]){ "ip", "link", "set", "dev", r->veth_peer, "netns",
+                                                                pidstr, NULL }),
+                                 0);
                 assert_int_equal(run(netns_fd, (const char *const[]){ "ip", "link", "set", "dev", r->veth_peer, "name",
                                                                       "eth0", NULL }),
                                  0);
@@ -187,7 +189,7 @@ static int network_hook(pid_t pid, int netns_fd, void *userdata) {
         return 0;
 }
 
-static void run_container(Run *r, const char *tag, const char *command, int network_mode) {
+static void run_container(Run *r, const char *tag, const char *command, int network_mode, uint64_t deadline) {
         static unsigned counter;
         _cleanup_close_ int out_read = -EBADF;
         int k;
@@ -212,7 +214,10 @@ static void run_container(Run *r, const char *tag, const char *command, int netw
         lower[0] = rootfs;
         r->params = (SpawnParams){
                 .name = tag,
-                .rootfs = { .lower_dirs = lower, .upper_dir = r->dirs[1], .work_dir = r->dirs[2], .mount_dir = r->dirs[0] },
+                .rootfs = { .lower_dirs = lower,
+                            .upper_dir = r->dirs[1],
+                            .work_dir = r->dirs[2],
+                            .mount_dir = r->dirs[0] },
                 .hostname = "spawn-test",
                 .workload = { .name = tag, .argv = r->argv, .envp = r->envp, .caps = capability_default_set() },
                 .run_init = true,
@@ -235,10 +240,10 @@ static void run_container(Run *r, const char *tag, const char *command, int netw
         assert_int_equal(spawn_container_begin(&r->params, &r->handle), 0);
         note(r, 'b');
         r->out[1] = safe_close(r->out[1]); /* the workload holds the only writer now */
-        assert_int_equal(sd_event_add_io(r->event, &r->sync_source, spawn_handle_fd(r->handle), EPOLLIN, on_sync, r), 0);
-        assert_int_equal(sd_event_add_time_relative(r->event, &r->deadline, CLOCK_MONOTONIC, 30 * 1000000, 0,
-                                                    on_deadline, r),
+        assert_int_equal(sd_event_add_io(r->event, &r->sync_source, spawn_handle_fd(r->handle), EPOLLIN, on_sync, r),
                          0);
+        assert_int_equal(
+                sd_event_add_time_relative(r->event, &r->deadline, CLOCK_MONOTONIC, deadline, 0, on_deadline, r), 0);
         k = sd_event_loop(r->event);
         assert_int_equal(k, 0);
         r->events[r->n_events] = 0;
@@ -274,7 +279,7 @@ static void test_loop_runs_during_setup(void **state) {
         Run r;
 
         /* The hook answers from a timer: the child waits in the network step meanwhile. */
-        run_container(&r, "async", "echo hello from $(hostname)", 1);
+        run_container(&r, "async", "echo hello from $(hostname)", 1, 30 * USEC_PER_SEC);
         assert_string_equal(r.events, "bNtEx");
         assert_int_equal(r.result, SPAWN_EXECUTED);
         assert_null(r.error);
@@ -286,7 +291,7 @@ static void test_loop_runs_during_setup(void **state) {
 static void test_failed_exec(void **state) {
         Run r;
 
-        run_container(&r, "noexec", "!/nonexistent", 0);
+        run_container(&r, "noexec", "!/nonexistent", 0, 30 * USEC_PER_SEC);
         assert_string_equal(r.events, "bFx");
         assert_int_equal(r.result, SPAWN_FAILED);
         assert_string_equal(r.error, "exec /nonexistent: No such file or directory");
@@ -298,7 +303,7 @@ static void test_failed_exec(void **state) {
 static void test_failed_network(void **state) {
         Run r;
 
-        run_container(&r, "nonet", "echo must not run", 2);
+        run_container(&r, "nonet", "echo must not run", 2, 30 * USEC_PER_SEC);
         assert_string_equal(r.events, "bNFx");
         assert_int_equal(r.result, SPAWN_FAILED);
         assert_string_equal(r.error, "configure the network of nonet: Cannot assign requested address");
@@ -308,10 +313,24 @@ static void test_failed_network(void **state) {
         run_free(&r);
 }
 
+static void test_abort(void **state) {
+        Run r;
+
+        /* The hook never answers; the caller's deadline ends the start. */
+        run_container(&r, "stuck", "echo must not run", 4, 100 * USEC_PER_MSEC);
+        assert_string_equal(r.events, "bNTFx");
+        assert_int_equal(r.result, SPAWN_FAILED);
+        assert_string_equal(r.error, "setup of stuck: Connection timed out");
+        assert_int_equal(r.error_errno, -ETIMEDOUT);
+        assert_int_equal(r.exit_status, 128 + SIGKILL);
+        assert_string_equal(OUTPUT(&r), "");
+        run_free(&r);
+}
+
 static void test_veth(void **state) {
         Run r;
 
-        run_container(&r, "veth", "cat /sys/class/net/eth0/address && cat /sys/class/net/eth0/iflink", 3);
+        run_container(&r, "veth", "cat /sys/class/net/eth0/address", 3, 30 * USEC_PER_SEC);
         assert_string_equal(r.events, "bNEx");
         assert_int_equal(r.result, SPAWN_EXECUTED);
         assert_int_equal(r.exit_status, 0);
@@ -332,7 +351,7 @@ static void test_blocking_wrapper(void **state) {
         int st;
 
         /* spawn_container() on the same API: the core's path until it moves to the loop. */
-        run_container(&r, "prep", "true", 0); /* for the directories and params */
+        run_container(&r, "prep", "true", 0, 30 * USEC_PER_SEC); /* for the directories and params */
         run_free(&r);
         assert_int_equal(pipe2(r.out, O_CLOEXEC), 0);
         out_read = r.out[0];
@@ -380,6 +399,7 @@ int main(void) {
                 cmocka_unit_test(test_loop_runs_during_setup),
                 cmocka_unit_test(test_failed_exec),
                 cmocka_unit_test(test_failed_network),
+                cmocka_unit_test(test_abort),
                 cmocka_unit_test(test_veth),
                 cmocka_unit_test(test_blocking_wrapper),
         };
