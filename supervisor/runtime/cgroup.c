@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <sys/file.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/xattr.h>
@@ -1097,6 +1098,53 @@ int cgroup_destroy(Cgroup *c) {
                                 break;
                         nap();
                 }
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int cgroup_populated_fd(Cgroup *c, int *ret_fd) {
+        _cleanup_close_ int fd = -EBADF;
+        _cleanup_free_ char *events = NULL;
+
+        if (!c->root->h[0].v2)
+                return -EOPNOTSUPP; /* v1 has no notification that works for every host */
+        events = path_join(c->path[0], "cgroup.events");
+        if (!events)
+                return -ENOMEM;
+        /* The kernel raises a file-modified event on cgroup.events whenever populated (or frozen)
+         * changes; inotify turns that into a plain readable fd for any event loop. */
+        fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+        if (fd < 0)
+                return negative_errno();
+        if (inotify_add_watch(fd, events, IN_MODIFY) < 0)
+                return negative_errno();
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
+void cgroup_populated_fd_drain(int fd) {
+        char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+
+        while (read(fd, buf, sizeof(buf)) > 0)
+                ;
+}
+
+int cgroup_try_destroy(Cgroup *c) {
+        int r = cgroup_is_populated(c);
+
+        if (r < 0 && r != -ENOENT)
+                return r;
+        if (r > 0) {
+                /* One kill, no waiting: cgroup.kill, or one round through cgroup.procs (a fork
+                 * that races it is caught by the next call). */
+                if (!c->root->h[0].v2 || cg_write(c->fd[0], "cgroup.kill", "1") < 0)
+                        (void) signal_tree(c->fd[0], SIGKILL);
+                return -EBUSY;
+        }
+        for (size_t i = 0; i < c->root->n_h; i++) {
+                r = rmdir_tree(c->root->h[i].fd, c->name);
                 if (r < 0)
                         return r;
         }

@@ -199,3 +199,15 @@ int cgroup_stats(Cgroup *c, CgroupStats *ret);
  * sub-cgroups the container made, in every hierarchy. Missing directories are fine. -EBUSY when
  * something could not be removed. */
 int cgroup_destroy(Cgroup *c);
+/* The same without waiting, for an event loop: kills what is left (one cgroup.kill, or one round
+ * of SIGKILL on v1) and returns -EBUSY while processes remain; once none do, removes the
+ * directories once and returns 0 (-EBUSY when one is still busy, as a v1 cgroup can be for a
+ * moment after its last process left). Call it again when cgroup_populated_fd() fires, or on a
+ * short timer where there is no such fd (or after an -EBUSY that followed an unpopulated state). */
+int cgroup_try_destroy(Cgroup *c);
+/* An fd (inotify, O_NONBLOCK|O_CLOEXEC, the caller's) that becomes readable (EPOLLIN) whenever
+ * cgroup.events changes, i.e. when the cgroup becomes populated or empty: drain it with
+ * cgroup_populated_fd_drain(), then ask cgroup_is_populated(). Take it before the check it is
+ * to guard, so no change falls between them. -EOPNOTSUPP on legacy (v1-only) hosts: use a timer. */
+int cgroup_populated_fd(Cgroup *c, int *ret_fd);
+void cgroup_populated_fd_drain(int fd);

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <fcntl.h>
 #include <linux/sched.h>
-#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -109,7 +108,7 @@ _noreturn_ static void helper_main(const ExecParams *p, int sync_fd) {
         _exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
 }
 
-int exec_spawn(const ExecParams *p, pid_t *ret_pid, int *ret_pidfd, int *ret_pty_master, char **ret_error) {
+int exec_spawn_begin(const ExecParams *p, SpawnHandle **ret) {
         _cleanup_close_ int parent_fd = -EBADF, child_fd = -EBADF;
         int pidfd = -EBADF, cgroup_fd = p->cgroup ? cgroup_clone_fd(p->cgroup) : -EBADF, sv[2], r;
         struct clone_args args = {
@@ -137,7 +136,29 @@ int exec_spawn(const ExecParams *p, pid_t *ret_pid, int *ret_pidfd, int *ret_pty
                 safe_close(pidfd);
                 return r;
         }
-        *ret_pid = pid;
-        *ret_pidfd = pidfd;
-        return handshake_wait_exec(parent_fd, pidfd, 30 * USEC_PER_SEC, "exec", ret_pty_master, ret_error);
+        return spawn_handle_new(pid, pidfd, TAKE_FD(parent_fd), "exec", NULL, NULL, ret);
+}
+
+int exec_spawn(const ExecParams *p, pid_t *ret_pid, int *ret_pidfd, int *ret_pty_master, char **ret_error) {
+        _cleanup_(spawn_handle_freep) SpawnHandle *h = NULL;
+        const char *error;
+        int r, error_errno = 0;
+
+        *ret_error = NULL;
+        r = exec_spawn_begin(p, &h);
+        if (r < 0)
+                return r;
+        r = spawn_handle_wait(h, 30 * USEC_PER_SEC);
+        if (r < 0)
+                r = spawn_handle_abort(h, r);
+        error = spawn_handle_error(h, &error_errno);
+        if (error) {
+                *ret_error = strdup(error);
+                if (!*ret_error)
+                        return -ENOMEM; /* the handle kills and reaps the helper */
+        }
+        r = spawn_handle_take(h, ret_pid, ret_pidfd, ret_pty_master);
+        if (r < 0)
+                return r;
+        return error_errno;
 }

@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include "cgroup.h"
+#include "spawn.h"
 #include "workload.h"
 
 /* supctl exec: a command run inside a running container, with the container's own user,
@@ -21,7 +22,11 @@ typedef struct ExecParams {
         bool tty;       /* a pty from the container's devpts; its master comes back */
 } ExecParams;
 
-/* Sets the helper's pid and pidfd (reap it; its exit status is the command's) and, with tty, the
+/* Non-blocking: clones the helper, sends it "go" and returns a handle to drive from the event
+ * loop like a container's (spawn.h; there is no network step). SPAWN_FAILED means the command
+ * could not be started (spawn_handle_error(); the helper exits 125-127). */
+int exec_spawn_begin(const ExecParams *p, SpawnHandle **ret);
+/* Blocking wrapper of exec_spawn_begin() (a 30 s bound). Sets the helper's pid and pidfd (reap it; its exit status is the command's) and, with tty, the
  * pty master. Returns 0 once the command runs; when it could not be started, the errno of that
  * failure with *ret_error holding one line (the helper then exits 125-127, and the pid is still
  * set); a negative errno with *ret_pid 0 when no helper exists. */

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
@@ -39,8 +41,14 @@ void handshake_wait_go(int sock) {
                 _exit(SPAWN_EXIT_SETUP);
 }
 
+void handshake_step(int sock, char tag) {
+        if (write(sock, &tag, 1) != 1)
+                _exit(SPAWN_EXIT_SETUP);
+        handshake_wait_go(sock);
+}
+
 int handshake_send_fd(int sock, int fd) {
-        char tag = 'P';
+        char tag = HANDSHAKE_FD;
         struct iovec iov = { .iov_base = &tag, .iov_len = 1 };
         union {
                 struct cmsghdr h;
@@ -77,7 +85,7 @@ int handshake_open_pty(int *ret_master, int *ret_slave, char *ret_path, size_t p
 int handshake_go(int sock, pid_t pid, int pidfd, int prepare_result) {
         int r = prepare_result;
 
-        if (r >= 0 && write(sock, "g", 1) != 1)
+        if (r >= 0 && write(sock, (char[]){ HANDSHAKE_GO }, 1) != 1)
                 r = negative_errno();
         if (r < 0) {
                 (void) syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
@@ -86,60 +94,262 @@ int handshake_go(int sock, pid_t pid, int pidfd, int prepare_result) {
         return r;
 }
 
-int handshake_wait_exec(int sock, int pidfd, usec_t timeout, const char *what, int *ret_fd, char **ret_error) {
-        _cleanup_close_ int fd = -EBADF;
-        usec_t deadline = now_usec(CLOCK_MONOTONIC) + timeout;
-        char buf[600];
-        ssize_t k = 0;
+typedef enum HandshakeState {
+        STATE_SETUP,   /* waiting for the child's next message */
+        STATE_NETWORK, /* the child waits in the network step; the hook has not answered yet */
+        STATE_EXECUTED,
+        STATE_FAILED,
+} HandshakeState;
 
-        *ret_error = NULL;
+struct SpawnHandle {
+        pid_t pid;
+        int pidfd;
+        int sock;
+        int pty_master;
+        int netns_fd;
+        HandshakeState state;
+        bool expect_network; /* EOF before the 'N' step means the child died, not that it exec'd */
+        char *name;
+        int (*network)(pid_t pid, int netns_fd, void *userdata);
+        void *network_userdata;
+        int error_errno;
+        char *error;
+};
+
+static void kill_child(SpawnHandle *h) {
+        if (h->pidfd >= 0)
+                (void) syscall(SYS_pidfd_send_signal, h->pidfd, SIGKILL, NULL, 0);
+}
+
+/* Ends the handshake. A child still waiting for an answer reads EOF and exits 125 by itself. The
+ * fd stays open until spawn_handle_free(), for the caller to remove its watch first. */
+static int handle_finish(SpawnHandle *h, HandshakeState state) {
+        h->state = state;
+        (void) shutdown(h->sock, SHUT_RDWR);
+        h->netns_fd = safe_close(h->netns_fd);
+        return state == STATE_EXECUTED ? SPAWN_EXECUTED : SPAWN_FAILED;
+}
+
+_printf_(3, 4) static int handle_fail(SpawnHandle *h, int error, const char *fmt, ...) {
+        va_list ap;
+        char *s;
+
+        va_start(ap, fmt);
+        if (vasprintf(&s, fmt, ap) < 0)
+                s = NULL;
+        va_end(ap);
+        free(h->error);
+        h->error = s; /* NULL on OOM: callers fall back to strerror(error_errno) */
+        h->error_errno = -abs(error ?: EIO);
+        return handle_finish(h, STATE_FAILED);
+}
+
+int spawn_handle_new(pid_t pid, int pidfd, int sock, const char *name,
+                     int (*network)(pid_t pid, int netns_fd, void *userdata), void *network_userdata,
+                     SpawnHandle **ret) {
+        SpawnHandle *h = calloc(1, sizeof(SpawnHandle));
+
+        if (h)
+                h->name = strdup(name ?: "container");
+        if (!h || !h->name) {
+                free(h);
+                (void) syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+                (void) waitpid(pid, NULL, 0);
+                safe_close(pidfd);
+                safe_close(sock);
+                return -ENOMEM;
+        }
+        h->pid = pid;
+        h->pidfd = pidfd;
+        h->sock = sock;
+        h->pty_master = -EBADF;
+        h->netns_fd = -EBADF;
+        h->state = STATE_SETUP;
+        h->expect_network = network;
+        h->network = network;
+        h->network_userdata = network_userdata;
+        *ret = h;
+        return 0;
+}
+
+/* The 'N' step: the child sits in its new network namespace and waits for us. */
+static int handle_network_step(SpawnHandle *h) {
+        char path[64];
+        int r;
+
+        h->expect_network = false;
+        h->state = STATE_NETWORK;
+        /* The child is ours and not reaped, so its pid cannot have been reused. */
+        snprintf(path, sizeof(path), "/proc/%d/ns/net", (int) h->pid);
+        h->netns_fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (h->netns_fd < 0)
+                return spawn_handle_network_done(h, negative_errno());
+        r = h->network(h->pid, h->netns_fd, h->network_userdata);
+        if (r == SPAWN_NETWORK_PENDING)
+                return SPAWN_PENDING;
+        return spawn_handle_network_done(h, r);
+}
+
+int spawn_handle_network_done(SpawnHandle *h, int r) {
+        if (h->state != STATE_NETWORK)
+                return -EBUSY;
+        h->netns_fd = safe_close(h->netns_fd);
+        if (r < 0)
+                return handle_fail(h, r, "configure the network of %s: %s", h->name, strerror(-r));
+        h->state = STATE_SETUP;
+        if (write(h->sock, (char[]){ HANDSHAKE_NETNS_DONE }, 1) != 1) {
+                r = negative_errno();
+                kill_child(h);
+                return handle_fail(h, r, "continue the setup of %s: %s", h->name, strerror(-r));
+        }
+        return SPAWN_PENDING;
+}
+
+int spawn_handle_process(SpawnHandle *h) {
+        if (h->state == STATE_EXECUTED)
+                return SPAWN_EXECUTED;
+        if (h->state == STATE_FAILED)
+                return SPAWN_FAILED;
+
         for (;;) {
                 union {
                         struct cmsghdr h;
                         char buf[CMSG_SPACE(sizeof(int))];
                 } control = {};
+                char buf[600];
                 struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) - 1 };
                 struct msghdr mh = {
                         .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &control, .msg_controllen = sizeof(control)
                 };
-                struct pollfd pfd = { .fd = sock, .events = POLLIN };
-                usec_t now = now_usec(CLOCK_MONOTONIC);
                 struct cmsghdr *c;
+                ssize_t k;
                 int r;
 
-                /* Bounded, so that a child stuck in setup cannot wedge the event loop. */
-                if (now >= deadline) {
-                        (void) syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
-                        if (asprintf(ret_error, "%s timed out", what) < 0)
-                                *ret_error = NULL;
-                        return -ETIMEDOUT;
-                }
-                r = poll(&pfd, 1, (int) ((deadline - now + 999) / 1000));
-                if (r < 0 && errno != EINTR)
-                        return negative_errno();
-                if (r <= 0)
-                        continue;
-                k = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+                k = recvmsg(h->sock, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
                 if (k < 0 && errno == EINTR)
                         continue;
-                c = k > 0 ? CMSG_FIRSTHDR(&mh) : NULL;
+                if (k < 0 && errno == EAGAIN)
+                        return SPAWN_PENDING;
+                if (k < 0) {
+                        r = negative_errno();
+                        kill_child(h);
+                        (void) handle_fail(h, r, "setup of %s: %s", h->name, strerror(-r));
+                        return r;
+                }
+                if (k == 0) {
+                        /* EOF: every holder of the child's end has exec'd or died. Only while
+                         * the child waits for us (or before it reached a step it must reach)
+                         * does that tell a death. */
+                        if (h->state == STATE_NETWORK || h->expect_network)
+                                return handle_fail(h, EIO, "setup of %s: the container exited during setup", h->name);
+                        return handle_finish(h, STATE_EXECUTED);
+                }
+
+                c = CMSG_FIRSTHDR(&mh);
                 if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-                        safe_close(fd);
-                        memcpy(&fd, CMSG_DATA(c), sizeof(int));
+                        safe_close(h->pty_master);
+                        memcpy(&h->pty_master, CMSG_DATA(c), sizeof(int));
                         continue;
                 }
-                break;
-        }
+                if (k == 1 && buf[0] == HANDSHAKE_NETNS_READY && h->state == STATE_SETUP && h->network) {
+                        r = handle_network_step(h);
+                        if (r != SPAWN_PENDING || h->state != STATE_SETUP)
+                                return r;
+                        continue;
+                }
+                if (k == 1 && buf[0] == HANDSHAKE_FD)
+                        continue; /* its fd went missing (MSG_CTRUNC): the child fails or goes on */
 
-        if (ret_fd)
-                *ret_fd = TAKE_FD(fd);
-        if (k > 0) {
-                char *msg;
+                /* The child's failure line, "ERRNO what: strerror"; it exits by itself. */
                 buf[k] = 0;
-                msg = strchr(buf, ' ');
-                *ret_error = strdup(msg ? msg + 1 : buf);
-                /* The line starts with the errno: callers tell "not found" from the rest. */
-                return -abs(atoi(buf) ?: EIO);
+                {
+                        char *msg = strchr(buf, ' ');
+                        /* Not killed: its exit status (125-127) is how the caller tells the cases. */
+                        return handle_fail(h, atoi(buf), "%s", msg ? msg + 1 : buf);
+                }
         }
+}
+
+int spawn_handle_abort(SpawnHandle *h, int error) {
+        if (h->state == STATE_EXECUTED || h->state == STATE_FAILED)
+                return spawn_handle_process(h);
+        kill_child(h);
+        return handle_fail(h, error, "setup of %s: %s", h->name, strerror(abs(error ?: ECANCELED)));
+}
+
+int spawn_handle_wait(SpawnHandle *h, usec_t timeout) {
+        usec_t deadline = now_usec(CLOCK_MONOTONIC) + timeout;
+
+        for (;;) {
+                struct pollfd pfd = { .fd = h->sock, .events = POLLIN };
+                usec_t now = now_usec(CLOCK_MONOTONIC);
+                int r;
+
+                r = spawn_handle_process(h);
+                if (r != SPAWN_PENDING)
+                        return r;
+                if (h->state == STATE_NETWORK) {
+                        /* Nobody but the hook could answer, and it is not running. */
+                        kill_child(h);
+                        return handle_fail(h, EINVAL, "configure the network of %s: the hook did not answer", h->name);
+                }
+                if (now >= deadline) {
+                        kill_child(h);
+                        return handle_fail(h, ETIMEDOUT, "setup of %s timed out", h->name);
+                }
+                r = poll(&pfd, 1, (int) MIN((deadline - now + 999) / 1000, (usec_t) INT_MAX));
+                if (r < 0 && errno != EINTR)
+                        return negative_errno();
+        }
+}
+
+int spawn_handle_fd(const SpawnHandle *h) {
+        return h->sock;
+}
+
+pid_t spawn_handle_pid(const SpawnHandle *h) {
+        return h->pid;
+}
+
+int spawn_handle_pidfd(const SpawnHandle *h) {
+        return h->pidfd;
+}
+
+const char *spawn_handle_error(const SpawnHandle *h, int *ret_errno) {
+        if (h->state != STATE_FAILED)
+                return NULL;
+        if (ret_errno)
+                *ret_errno = h->error_errno;
+        return h->error ?: strerror(-h->error_errno);
+}
+
+int spawn_handle_take(SpawnHandle *h, pid_t *ret_pid, int *ret_pidfd, int *ret_pty_master) {
+        if (h->state != STATE_EXECUTED && h->state != STATE_FAILED)
+                return -EBUSY;
+        if (h->pid <= 0)
+                return -ESRCH; /* taken already */
+        *ret_pid = h->pid;
+        *ret_pidfd = TAKE_FD(h->pidfd);
+        if (ret_pty_master)
+                *ret_pty_master = TAKE_FD(h->pty_master);
+        h->pid = 0;
         return 0;
+}
+
+SpawnHandle *spawn_handle_free(SpawnHandle *h) {
+        if (!h)
+                return NULL;
+        if (h->pid > 0) {
+                /* Nobody took the child: it must not outlive the handle, nor stay a zombie. */
+                kill_child(h);
+                (void) waitpid(h->pid, NULL, 0);
+        }
+        safe_close(h->pidfd);
+        safe_close(h->sock);
+        safe_close(h->pty_master);
+        safe_close(h->netns_fd);
+        free(h->name);
+        free(h->error);
+        free(h);
+        return NULL;
 }

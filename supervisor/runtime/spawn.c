@@ -38,14 +38,26 @@ enum {
         _CHILD_FD_MAX,
 };
 
-/* The handshake over a SOCK_SEQPACKET pair, numbered as both ends refer to it:
+/* The handshake over a SOCK_SEQPACKET pair (tags in handshake.h), numbered as both ends refer to
+ * it. The parent never blocks in it: spawn_container_begin() does steps 1-2 and returns, the
+ * caller's event loop calls spawn_handle_process() whenever the socket is readable.
  *   1. parent: clone3() into a new PID namespace (and the container's cgroup2 directory)
  *   2. parent: prepare() (cgroup v1 attach, …), then sends one byte "go"
  *  2b. child:  child_prepare(): moving ourselves into the v1 hierarchies is far cheaper than the
  *              parent writing our PID (no global threadgroup lock, no RCU grace period)
- *   3. child:  waits for "go" (EOF means the parent gave up: exit), then sets up the container
- *   4. child:  on failure sends one line "ERRNO what: strerror" and exits 125/126/127
- *   5. parent: EOF without a line means every holder of the child's end has exec'd: success */
+ *   3. child:  waits for "go" (EOF means the parent gave up: exit), unshares the namespaces,
+ *              brings lo up
+ *   4. network (private network with a hook only): the child sends 'N' and waits; the parent
+ *              opens /proc/PID/ns/net and runs the hook (move a veth in, rename, address it),
+ *              which may answer later (spawn_handle_network_done()); then sends 'n', or shuts
+ *              the socket down on failure, which the child takes as "exit 125". A handshake
+ *              step rather than a namespace made beforehand and joined with setns(): the
+ *              namespace costs the child, not supd's loop, its lifetime is the container's with
+ *              nothing to clean up when supd dies, and crun moves devices in the same way.
+ *   5. child:  sets up the rest (rootfs, hostname, pty: its master is sent with SCM_RIGHTS)
+ *   6. child:  on failure sends one line "ERRNO what: strerror" and exits 125/126/127
+ *   7. parent: EOF without a line means every holder of the child's end has exec'd: success
+ *              (but EOF before an awaited step 4 means the child died) */
 
 static pid_t clone3_pidfd(uint64_t flags, int cgroup_fd, int *ret_pidfd) {
         struct clone_args args = {
@@ -57,7 +69,7 @@ static pid_t clone3_pidfd(uint64_t flags, int cgroup_fd, int *ret_pidfd) {
         return (pid_t) syscall(SYS_clone3, &args, sizeof(args));
 }
 
-/* Step 4, child side. */
+/* Step 6, child side. */
 #define child_fail(error, exit_code, ...) workload_fail(CHILD_FD_SYNC, error, exit_code, __VA_ARGS__)
 
 static int loopback_up(void) {
@@ -182,7 +194,7 @@ _noreturn_ static void run_init(const SpawnParams *p) {
         }
 }
 
-/* Step 3b: a pty from the container's own devpts (so the workload sees /dev/pts/N inside), its
+/* Step 5: a pty from the container's own devpts (so the workload sees /dev/pts/N inside), its
  * slave as the workload's stdio, its master sent to the parent over the sync socket. */
 static void setup_pty(void) {
         _cleanup_close_ int master = -EBADF, slave = -EBADF;
@@ -225,6 +237,11 @@ _noreturn_ static void child_main(const SpawnParams *p, int sync_fd, int exit_fd
                 child_fail(errno, SPAWN_EXIT_SETUP, "unshare the namespaces of %s", p->name);
         if (p->private_network && (r = loopback_up()) < 0)
                 child_fail(-r, SPAWN_EXIT_SETUP, "bring up lo in %s", p->name);
+        /* Step 4: the parent configures the network before anything of the container runs. */
+        if (p->private_network && p->network)
+                handshake_step(CHILD_FD_SYNC, HANDSHAKE_NETNS_READY);
+
+        /* Step 5. */
 
         r = rootfs_setup(&p->rootfs, what, sizeof(what));
         if (r < 0)
@@ -240,11 +257,10 @@ _noreturn_ static void child_main(const SpawnParams *p, int sync_fd, int exit_fd
         exec_workload(p);
 }
 
-int spawn_container(const SpawnParams *p, pid_t *ret_pid, int *ret_pidfd, int *ret_pty_master, char **ret_error) {
-        _cleanup_close_ int parent_fd = -EBADF, child_fd = -EBADF, pty_master = -EBADF, exit_fd = -EBADF;
+int spawn_container_begin(const SpawnParams *p, SpawnHandle **ret) {
+        _cleanup_close_ int parent_fd = -EBADF, child_fd = -EBADF, exit_fd = -EBADF;
         uint64_t flags = CLONE_NEWPID;
         int pidfd = -EBADF, sv[2], r;
-        char what[300];
         pid_t pid;
 
         /* A fresh, empty record for this run (see write_exit_record()). */
@@ -276,15 +292,30 @@ int spawn_container(const SpawnParams *p, pid_t *ret_pid, int *ret_pidfd, int *r
                 return r;
         }
 
-        /* Step 5. */
-        snprintf(what, sizeof(what), "setup of %s", p->name);
-        (void) handshake_wait_exec(parent_fd, pidfd, p->setup_timeout ?: 30 * USEC_PER_SEC, what, &pty_master,
-                                   ret_error);
-        *ret_pid = pid;
-        *ret_pidfd = pidfd;
-        if (ret_pty_master)
-                *ret_pty_master = TAKE_FD(pty_master);
-        return 0;
+        /* Steps 4 and 7 are the handle's. */
+        return spawn_handle_new(pid, pidfd, TAKE_FD(parent_fd), p->name, p->private_network ? p->network : NULL,
+                                p->network_userdata, ret);
+}
+
+int spawn_container(const SpawnParams *p, pid_t *ret_pid, int *ret_pidfd, int *ret_pty_master, char **ret_error) {
+        _cleanup_(spawn_handle_freep) SpawnHandle *h = NULL;
+        const char *error;
+        int r;
+
+        r = spawn_container_begin(p, &h);
+        if (r < 0)
+                return r;
+        r = spawn_handle_wait(h, p->setup_timeout ?: 30 * USEC_PER_SEC);
+        if (r < 0)
+                r = spawn_handle_abort(h, r);
+        error = spawn_handle_error(h, NULL);
+        if (error) {
+                *ret_error = strdup(error);
+                if (!*ret_error)
+                        return -ENOMEM; /* the handle kills and reaps the child */
+        } else
+                *ret_error = NULL;
+        return spawn_handle_take(h, ret_pid, ret_pidfd, ret_pty_master);
 }
 
 int spawn_read_exit_record(int state_dir_fd, int *ret_code, int *ret_status) {

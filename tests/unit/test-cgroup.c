@@ -6,6 +6,7 @@
  * /work/shared/tools/vm-run (pure cgroup v2). */
 #include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -580,6 +581,53 @@ static void test_attach_stats_kill(void **state) {
         assert_nothing_left();
 }
 
+/* Removal for an event loop: no call waits; the fd says when to try again. */
+static void test_destroy_without_waiting(void **state) {
+        _cleanup_(cgroup_root_freep) CgroupRoot *r = NULL;
+        _cleanup_(cgroup_freep) Cgroup *c = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        Child a;
+        int st, k;
+
+        assert_int_equal(cgroup_root_new(parent, &r), 0);
+        assert_int_equal(cgroup_new(r, "nowait", NULL, &c), 0);
+        k = cgroup_populated_fd(c, &fd);
+        if (cgroup_root_layout(r) == CGROUP_LAYOUT_LEGACY)
+                assert_int_equal(k, -EOPNOTSUPP);
+        else
+                assert_int_equal(k, 0);
+
+        a = child_fork(do_pause);
+        assert_int_equal(cgroup_attach(c, a.pid), 0);
+        child_go(&a);
+        if (fd >= 0) {
+                /* populated 0 -> 1 was announced */
+                assert_int_equal(poll(&(struct pollfd){ .fd = fd, .events = POLLIN }, 1, 10000), 1);
+                cgroup_populated_fd_drain(fd);
+                assert_int_equal(poll(&(struct pollfd){ .fd = fd, .events = POLLIN }, 1, 0), 0);
+        }
+        assert_int_equal(cgroup_is_populated(c), 1);
+
+        /* kills, does not wait */
+        assert_int_equal(cgroup_try_destroy(c), -EBUSY);
+        st = wait_status(a.pid);
+        assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+        if (fd >= 0) {
+                /* ... and 1 -> 0 too */
+                assert_int_equal(poll(&(struct pollfd){ .fd = fd, .events = POLLIN }, 1, 10000), 1);
+                cgroup_populated_fd_drain(fd);
+        }
+        assert_int_equal(cgroup_is_populated(c), 0);
+        /* A v1 directory may stay busy for a moment after its last process: the caller's timer. */
+        for (int i = 0; i < 5000 && (k = cgroup_try_destroy(c)) == -EBUSY; i++)
+                nap_ms(2);
+        assert_int_equal(k, 0);
+        assert_gone(c);
+        assert_int_equal(cgroup_try_destroy(c), 0); /* idempotent */
+        assert_int_equal(cgroup_root_destroy(r), 0);
+        assert_nothing_left();
+}
+
 static void test_oom(void **state) {
         _cleanup_(cgroup_root_freep) CgroupRoot *r = NULL;
         _cleanup_(cgroup_freep) Cgroup *c = NULL;
@@ -728,6 +776,7 @@ int main(void) {
                 cmocka_unit_test_teardown(test_root, teardown),
                 cmocka_unit_test_teardown(test_limits, teardown),
                 cmocka_unit_test_teardown(test_attach_stats_kill, teardown),
+                cmocka_unit_test_teardown(test_destroy_without_waiting, teardown),
                 cmocka_unit_test_teardown(test_oom, teardown),
                 cmocka_unit_test_teardown(test_pids, teardown),
                 cmocka_unit_test_teardown(test_delegated, teardown),
