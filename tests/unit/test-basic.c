@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The pure parts of the supervision core: restart decision table, backoff arithmetic, start limit,
- * time spans, string vectors and the JSON writer. */
+ * time spans, string vectors, string tables and the JSON writer. */
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "basic/json.h"
+#include "basic/string-table.h"
 #include "basic/strv.h"
 #include "basic/time-util.h"
 #include "restart.h"
@@ -161,6 +162,42 @@ static void test_strv(void **state) {
         assert_string_equal(j, "A=3,B=2");
 }
 
+/* A table with a hole, as enums grow: the hole has no name and no name finds it. */
+typedef enum Fruit {
+        FRUIT_APPLE,
+        FRUIT_UNNAMED,
+        FRUIT_PEAR,
+        _FRUIT_MAX,
+        _FRUIT_INVALID = -EINVAL,
+} Fruit;
+
+static const char *const fruit_table[_FRUIT_MAX] = {
+        [FRUIT_APPLE] = "apple",
+        [FRUIT_PEAR] = "pear",
+};
+
+DEFINE_PRIVATE_STRING_TABLE_LOOKUP(fruit, Fruit);
+
+static void test_string_table(void **state) {
+        assert_string_equal(fruit_to_string(FRUIT_APPLE), "apple");
+        assert_string_equal(fruit_to_string(FRUIT_PEAR), "pear");
+        assert_null(fruit_to_string(FRUIT_UNNAMED));
+        assert_null(fruit_to_string(_FRUIT_MAX));
+        assert_null(fruit_to_string(_FRUIT_INVALID));
+
+        assert_int_equal(fruit_from_string("apple"), FRUIT_APPLE);
+        assert_int_equal(fruit_from_string("pear"), FRUIT_PEAR);
+        assert_int_equal(fruit_from_string("Pear"), _FRUIT_INVALID);
+        assert_int_equal(fruit_from_string(""), _FRUIT_INVALID);
+        assert_int_equal(fruit_from_string(NULL), _FRUIT_INVALID);
+
+        /* Every name reads back as itself, for the tables the unit parser uses. */
+        for (int p = 0; p < _RESTART_POLICY_MAX; p++)
+                assert_int_equal(restart_policy_from_string(restart_policy_to_string((RestartPolicy) p)), p);
+        assert_int_equal(restart_policy_from_string("sometimes"), _RESTART_POLICY_INVALID);
+        assert_string_equal(restart_policy_to_string(RESTART_ON_ABNORMAL), "on-abnormal");
+}
+
 static void test_json(void **state) {
         char *buf = NULL;
         size_t size = 0;
@@ -194,6 +231,7 @@ int main(void) {
                 cmocka_unit_test(test_start_limit),
                 cmocka_unit_test(test_timespan),
                 cmocka_unit_test(test_strv),
+                cmocka_unit_test(test_string_table),
                 cmocka_unit_test(test_json),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
