@@ -6,6 +6,7 @@
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 
+#include "basic/dirent-util.h"
 #include "basic/strv.h"
 #include "image-store.h"
 
@@ -46,23 +47,16 @@ static bool lower_has(DiffCtx *c, const char *rel) {
 
 static int walk(DiffCtx *c, int dir_fd, const char *rel) {
         _cleanup_closedir_ DIR *d = NULL;
-        struct dirent *de;
-        int fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC), r;
+        int r;
 
-        if (fd < 0)
-                return negative_errno();
-        d = fdopendir(fd);
-        if (!d) {
-                safe_close(fd);
-                return negative_errno();
-        }
-        while ((de = readdir(d))) {
+        r = opendir_at(dir_fd, ".", &d);
+        if (r < 0)
+                return r;
+        FOREACH_DIRENT (de, d) {
                 _cleanup_free_ char *p = NULL;
                 struct stat st;
                 char kind;
 
-                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
-                        continue;
                 if (asprintf(&p, "%s/%s", rel, de->d_name) < 0)
                         return -ENOMEM;
                 if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
