@@ -685,21 +685,19 @@ static int p_signal(UnitLoadState *st, const Item *it, const char *v, unsigned l
         return 0;
 }
 
-static int p_restart(UnitLoadState *st, const Item *it, const char *v, unsigned line, void *field) {
-        RestartPolicy p = restart_policy_from_string(v);
-        if (p < 0)
-                return -EINVAL;
-        *(RestartPolicy *) field = p;
-        return 0;
-}
+/* A key whose value is one of an enum's names (its string table). */
+#define DEFINE_ENUM_PARSER(func, name, type)                                                                          \
+        static int func(UnitLoadState *st, const Item *it, const char *v, unsigned line, void *field) {               \
+                type x = name##_from_string(v);                                                                       \
+                if (x < 0)                                                                                            \
+                        return -EINVAL;                                                                               \
+                *(type *) field = x;                                                                                  \
+                return 0;                                                                                             \
+        }
 
-static int p_health_on_failure(UnitLoadState *st, const Item *it, const char *v, unsigned line, void *field) {
-        HealthOnFailure h = health_on_failure_from_string(v);
-        if (h < 0)
-                return -EINVAL;
-        *(HealthOnFailure *) field = h;
-        return 0;
-}
+DEFINE_ENUM_PARSER(p_restart, restart_policy, RestartPolicy);
+DEFINE_ENUM_PARSER(p_health_on_failure, health_on_failure, HealthOnFailure);
+DEFINE_ENUM_PARSER(p_update_order, update_order, UpdateOrder);
 
 static int p_notify(UnitLoadState *st, const Item *it, const char *v, unsigned line, void *field) {
         int b;
@@ -711,14 +709,6 @@ static int p_notify(UnitLoadState *st, const Item *it, const char *v, unsigned l
         if (b < 0)
                 return -EINVAL;
         *(NotifyMode *) field = b ? NOTIFY_YES : NOTIFY_NO;
-        return 0;
-}
-
-static int p_update_order(UnitLoadState *st, const Item *it, const char *v, unsigned line, void *field) {
-        UpdateOrder o = update_order_from_string(v);
-        if (o < 0)
-                return -EINVAL;
-        *(UpdateOrder *) field = o;
         return 0;
 }
 
