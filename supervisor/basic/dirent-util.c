@@ -3,8 +3,8 @@
 
 #include "dirent-util.h"
 
-int opendir_at(int dir_fd, const char *path, DIR **ret) {
-        int fd = openat(dir_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+int opendir_at(int dir_fd, const char *path, int flags, DIR **ret) {
+        int fd = openat(dir_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | flags);
         DIR *d;
 
         if (fd < 0)

@@ -218,7 +218,7 @@ static void tag_records_sync(ImageStore *s, json_object *tags);
 static void clean_tmp(ImageStore *s) {
         _cleanup_closedir_ DIR *d = NULL;
 
-        if (opendir_at(s->tmp_fd, ".", &d) < 0)
+        if (opendir_at(s->tmp_fd, ".", 0, &d) < 0)
                 return;
         FOREACH_DIRENT (de, d) {
                 _cleanup_close_ int lfd = -EBADF;
@@ -238,7 +238,7 @@ static void clean_tmp(ImageStore *s) {
 static void clean_write_temps(int dir_fd) {
         _cleanup_closedir_ DIR *d = NULL;
 
-        if (opendir_at(dir_fd, ".", &d) < 0)
+        if (opendir_at(dir_fd, ".", 0, &d) < 0)
                 return;
         FOREACH_DIRENT (de, d)
                 if (strneq(de->d_name, ".#", 2))
@@ -327,7 +327,7 @@ static int du_at(int dir_fd, uint64_t *sum) {
         _cleanup_closedir_ DIR *d = NULL;
         int r;
 
-        r = opendir_at(dir_fd, ".", &d);
+        r = opendir_at(dir_fd, ".", 0, &d);
         if (r < 0)
                 return r;
         FOREACH_DIRENT (de, d) {
@@ -398,7 +398,7 @@ static int load_images(ImageStore *s, ImageRec **ret, size_t *ret_n) {
         size_t n = 0;
         int r;
 
-        r = opendir_at(s->images_fd, ".", &d);
+        r = opendir_at(s->images_fd, ".", 0, &d);
         if (r < 0)
                 return r;
         FOREACH_DIRENT (de, d) {
@@ -454,7 +454,7 @@ static int gc_layers(ImageStore *s, uint64_t *freed) {
                         image_recs_free(recs, n);
                         return 0;
                 }
-        r = opendir_at(s->layers_fd, ".", &d);
+        r = opendir_at(s->layers_fd, ".", 0, &d);
         if (r < 0) {
                 image_recs_free(recs, n);
                 return r;
@@ -486,7 +486,7 @@ static int gc_layers(ImageStore *s, uint64_t *freed) {
 static void check_layer_sizes(ImageStore *s) {
         _cleanup_closedir_ DIR *d = NULL;
 
-        if (opendir_at(s->layers_fd, ".", &d) < 0)
+        if (opendir_at(s->layers_fd, ".", 0, &d) < 0)
                 return;
         FOREACH_DIRENT (de, d)
                 if (digest_hex_valid(de->d_name))
@@ -670,7 +670,7 @@ static int tags_rebuild(ImageStore *s, json_object **ret) {
         _cleanup_closedir_ DIR *d = NULL;
         int r;
 
-        r = opendir_at(s->images_fd, ".", &d);
+        r = opendir_at(s->images_fd, ".", 0, &d);
         if (r < 0)
                 return r;
         if (!tags || !stamps)
@@ -718,7 +718,7 @@ static int strcmp_ptr(const void *a, const void *b) {
 static void tag_records_sync(ImageStore *s, json_object *tags) {
         _cleanup_closedir_ DIR *d = NULL;
 
-        if (opendir_at(s->images_fd, ".", &d) < 0)
+        if (opendir_at(s->images_fd, ".", 0, &d) < 0)
                 return;
         FOREACH_DIRENT (de, d) {
                 _cleanup_strv_free_ char **names = NULL;
@@ -1001,7 +1001,7 @@ static int resolve_ref(ImageStore *s, json_object *tags, const char *ref, char *
                 char cand[DIGEST_HEX_LEN + 1];
                 int found = 0, r;
 
-                r = opendir_at(s->images_fd, ".", &d);
+                r = opendir_at(s->images_fd, ".", 0, &d);
                 if (r < 0)
                         return r;
                 FOREACH_DIRENT (de, d)

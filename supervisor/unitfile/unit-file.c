@@ -582,7 +582,7 @@ static int collect_dropins(UnitFile *u, char *const *dirs, DropIn **ret, size_t 
                 _cleanup_closedir_ DIR *dh = NULL;
                 struct stat sb;
 
-                r = opendir_at(AT_FDCWD, *dir, &dh);
+                r = opendir_at(AT_FDCWD, *dir, 0, &dh);
                 if (r < 0) {
                         if (r == -ENOENT || r == -ENOTDIR)
                                 continue;
@@ -918,7 +918,7 @@ int unit_file_enumerate(const UnitLoadContext *ctx, char ***ret_names, UnitDiagn
                 _cleanup_closedir_ DIR *dh = NULL;
                 size_t seen = 0;
 
-                if (opendir_at(AT_FDCWD, *dir, &dh) < 0)
+                if (opendir_at(AT_FDCWD, *dir, 0, &dh) < 0)
                         continue; /* a missing search directory is normal */
                 FOREACH_DIRENT (de, dh) {
                         size_t l = strlen(de->d_name);

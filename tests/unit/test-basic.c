@@ -227,23 +227,29 @@ static void test_dirent(void **state) {
 
         /* Two passes over one directory fd: each DIR* has its own offset, so both see everything. */
         for (int pass = 0; pass < 2; pass++) {
-                assert_int_equal(opendir_at(fd, ".", &d), 0);
+                assert_int_equal(opendir_at(fd, ".", 0, &d), 0);
                 assert_true(fcntl(dirfd(d), F_GETFD) & FD_CLOEXEC);
                 assert_int_equal(count_entries(d, &saw_dot), 3);
                 closedir(d);
         }
         assert_false(saw_dot);
 
-        assert_int_equal(opendir_at(AT_FDCWD, tmp, &d), 0);
+        assert_int_equal(opendir_at(AT_FDCWD, tmp, 0, &d), 0);
         assert_int_equal(count_entries(d, &saw_dot), 3);
         closedir(d);
-        assert_int_equal(opendir_at(fd, "sub", &d), 0);
+        assert_int_equal(opendir_at(fd, "sub", O_NOFOLLOW, &d), 0);
         assert_int_equal(count_entries(d, &saw_dot), 0);
         closedir(d);
 
         d = NULL;
-        assert_int_equal(opendir_at(fd, "missing", &d), -ENOENT);
-        assert_int_equal(opendir_at(fd, "a", &d), -ENOTDIR);
+        assert_int_equal(opendir_at(fd, "missing", 0, &d), -ENOENT);
+        assert_int_equal(opendir_at(fd, "a", 0, &d), -ENOTDIR);
+        assert_int_equal(symlinkat("sub", fd, "link"), 0);
+        assert_int_equal(opendir_at(fd, "link", 0, &d), 0);
+        closedir(d);
+        d = NULL;
+        /* With O_DIRECTORY, the kernel reports a refused symlink as ENOTDIR, not ELOOP. */
+        assert_int_equal(opendir_at(fd, "link", O_NOFOLLOW, &d), -ENOTDIR);
         assert_null(d); /* ret_* untouched on failure */
 
         assert_int_equal(rm_rf_at(AT_FDCWD, tmp), 0);
