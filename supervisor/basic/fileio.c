@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 
+#include "dirent-util.h"
 #include "fileio.h"
 #include "macro.h"
 
@@ -136,17 +137,14 @@ int mkdir_p(const char *path, mode_t mode) {
 
 static int rm_rf_children(int fd, dev_t dev) {
         _cleanup_closedir_ DIR *d = fdopendir(fd);
-        struct dirent *de;
         int ret = 0;
 
         if (!d) {
                 safe_close(fd);
                 return negative_errno();
         }
-        while ((de = readdir(d))) {
+        FOREACH_DIRENT (de, d) {
                 struct stat st;
-                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
-                        continue;
                 if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
                         continue;
                 if (S_ISDIR(st.st_mode)) {

@@ -6,6 +6,7 @@
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 
+#include "basic/dirent-util.h"
 #include "basic/strv.h"
 #include "image-store.h"
 
@@ -44,25 +45,19 @@ static bool lower_has(DiffCtx *c, const char *rel) {
         return false;
 }
 
-static int walk(DiffCtx *c, int dir_fd, const char *rel) {
+/* rel is dir_fd/name's path in the upper dir, "" for the upper dir itself ("."). */
+static int walk(DiffCtx *c, int dir_fd, const char *name, const char *rel) {
         _cleanup_closedir_ DIR *d = NULL;
-        struct dirent *de;
-        int fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC), r;
+        int r;
 
-        if (fd < 0)
-                return negative_errno();
-        d = fdopendir(fd);
-        if (!d) {
-                safe_close(fd);
-                return negative_errno();
-        }
-        while ((de = readdir(d))) {
+        r = opendir_at(dir_fd, name, O_NOFOLLOW, &d);
+        if (r < 0) /* a sub-directory that cannot be opened (removed meanwhile) is left out */
+                return streq(name, ".") ? r : 0;
+        FOREACH_DIRENT (de, d) {
                 _cleanup_free_ char *p = NULL;
                 struct stat st;
                 char kind;
 
-                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
-                        continue;
                 if (asprintf(&p, "%s/%s", rel, de->d_name) < 0)
                         return -ENOMEM;
                 if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
@@ -75,11 +70,7 @@ static int walk(DiffCtx *c, int dir_fd, const char *rel) {
                 if (r < 0)
                         return r;
                 if (S_ISDIR(st.st_mode)) {
-                        _cleanup_close_ int sub =
-                                openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                        if (sub < 0)
-                                continue;
-                        r = walk(c, sub, p);
+                        r = walk(c, dirfd(d), de->d_name, p);
                         if (r < 0)
                                 return r;
                 }
@@ -103,7 +94,7 @@ int image_diff(const char *upper_dir, char *const *lower_dirs, ImageDiffFn cb, v
                 if (fd >= 0)
                         c.lower_fds[c.n_lower++] = fd;
         }
-        r = walk(&c, up, "");
+        r = walk(&c, up, ".", "");
         for (size_t i = 0; i < c.n_lower; i++)
                 safe_close(c.lower_fds[i]);
         free(c.lower_fds);

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "basic/dirent-util.h"
 #include "basic/fileio.h"
 #include "basic/parse-util.h"
 #include "basic/strv.h"
@@ -186,12 +187,6 @@ int image_ref_split(const char *norm, char **ret_name, char **ret_tag) {
 
 /* ---- opening and cleaning ---- */
 
-/* A new open file description: a dup() would share the directory offset, and a second readdir
- * pass would silently see nothing. */
-static int reopen_dir(int fd) {
-        return RET_NERRNO(openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-}
-
 static int open_subdir(int dir_fd, const char *name) {
         if (mkdirat(dir_fd, name, 0700) < 0 && errno != EEXIST)
                 return negative_errno();
@@ -222,17 +217,11 @@ static void tag_records_sync(ImageStore *s, json_object *tags);
 /* Scratch dirs of dead imports and half-deleted layers. Caller holds the lock. */
 static void clean_tmp(ImageStore *s) {
         _cleanup_closedir_ DIR *d = NULL;
-        struct dirent *de;
-        int fd = reopen_dir(s->tmp_fd);
 
-        if (fd < 0 || !(d = fdopendir(fd))) {
-                safe_close(fd);
+        if (opendir_at(s->tmp_fd, ".", 0, &d) < 0)
                 return;
-        }
-        while ((de = readdir(d))) {
+        FOREACH_DIRENT (de, d) {
                 _cleanup_close_ int lfd = -EBADF;
-                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
-                        continue;
                 if (strneq(de->d_name, "imp-", 4)) {
                         _cleanup_free_ char *lp = path_join(de->d_name, "lock");
                         if (!lp)
@@ -248,14 +237,10 @@ static void clean_tmp(ImageStore *s) {
 /* write_file_atomic()'s temporary files (".#NAME.PID") left by a crash. Caller holds the lock. */
 static void clean_write_temps(int dir_fd) {
         _cleanup_closedir_ DIR *d = NULL;
-        struct dirent *de;
-        int fd = reopen_dir(dir_fd);
 
-        if (fd < 0 || !(d = fdopendir(fd))) {
-                safe_close(fd);
+        if (opendir_at(dir_fd, ".", 0, &d) < 0)
                 return;
-        }
-        while ((de = readdir(d)))
+        FOREACH_DIRENT (de, d)
                 if (strneq(de->d_name, ".#", 2))
                         (void) unlinkat(dir_fd, de->d_name, 0);
 }
@@ -340,20 +325,14 @@ static int parse_size_file(const char *c, uint64_t *ret) {
 
 static int du_at(int dir_fd, uint64_t *sum) {
         _cleanup_closedir_ DIR *d = NULL;
-        struct dirent *de;
-        int fd = reopen_dir(dir_fd);
+        int r;
 
-        if (fd < 0)
-                return fd;
-        d = fdopendir(fd);
-        if (!d) {
-                safe_close(fd);
-                return negative_errno();
-        }
-        while ((de = readdir(d))) {
+        r = opendir_at(dir_fd, ".", 0, &d);
+        if (r < 0)
+                return r;
+        FOREACH_DIRENT (de, d) {
                 struct stat st;
-                if (streq(de->d_name, ".") || streq(de->d_name, "..") ||
-                    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
                         continue;
                 if (S_ISDIR(st.st_mode)) {
                         int sub = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -417,21 +396,15 @@ static int load_images(ImageStore *s, ImageRec **ret, size_t *ret_n) {
         _cleanup_closedir_ DIR *d = NULL;
         ImageRec *recs = NULL;
         size_t n = 0;
-        struct dirent *de;
-        int fd = reopen_dir(s->images_fd);
+        int r;
 
-        if (fd < 0)
-                return negative_errno();
-        d = fdopendir(fd);
-        if (!d) {
-                safe_close(fd);
-                return negative_errno();
-        }
-        while ((de = readdir(d))) {
+        r = opendir_at(s->images_fd, ".", 0, &d);
+        if (r < 0)
+                return r;
+        FOREACH_DIRENT (de, d) {
                 char id[DIGEST_HEX_LEN + 1];
                 const char *why = NULL;
                 ImageRec *t;
-                int r;
 
                 if (!image_config_name(de->d_name, id))
                         continue;
@@ -464,8 +437,7 @@ static int gc_layers(ImageStore *s, uint64_t *freed) {
         _cleanup_closedir_ DIR *d = NULL;
         ImageRec *recs = NULL;
         size_t n = 0;
-        struct dirent *de;
-        int fd, r;
+        int r;
 
         r = load_images(s, &recs, &n);
         if (r < 0)
@@ -482,13 +454,12 @@ static int gc_layers(ImageStore *s, uint64_t *freed) {
                         image_recs_free(recs, n);
                         return 0;
                 }
-        fd = reopen_dir(s->layers_fd);
-        if (fd < 0 || !(d = fdopendir(fd))) {
-                safe_close(fd);
+        r = opendir_at(s->layers_fd, ".", 0, &d);
+        if (r < 0) {
                 image_recs_free(recs, n);
-                return -errno;
+                return r;
         }
-        while ((de = readdir(d))) {
+        FOREACH_DIRENT (de, d) {
                 bool used = false;
                 char tmpname[DIGEST_HEX_LEN + 32];
                 uint64_t rnd = 0;
@@ -514,14 +485,10 @@ static int gc_layers(ImageStore *s, uint64_t *freed) {
 /* Rewrites damaged or missing layer size files (layer_size() does, under the lock). */
 static void check_layer_sizes(ImageStore *s) {
         _cleanup_closedir_ DIR *d = NULL;
-        struct dirent *de;
-        int fd = reopen_dir(s->layers_fd);
 
-        if (fd < 0 || !(d = fdopendir(fd))) {
-                safe_close(fd);
+        if (opendir_at(s->layers_fd, ".", 0, &d) < 0)
                 return;
-        }
-        while ((de = readdir(d)))
+        FOREACH_DIRENT (de, d)
                 if (digest_hex_valid(de->d_name))
                         (void) layer_size(s, de->d_name);
 }
@@ -701,19 +668,14 @@ static int tags_parse(const char *data, size_t size, json_object **ret, const ch
 static int tags_rebuild(ImageStore *s, json_object **ret) {
         _cleanup_json_ json_object *tags = json_object_new_object(), *stamps = json_object_new_object();
         _cleanup_closedir_ DIR *d = NULL;
-        struct dirent *de;
-        int fd = reopen_dir(s->images_fd);
+        int r;
 
-        if (fd < 0)
-                return fd;
-        d = fdopendir(fd);
-        if (!d) {
-                safe_close(fd);
-                return negative_errno();
-        }
+        r = opendir_at(s->images_fd, ".", 0, &d);
+        if (r < 0)
+                return r;
         if (!tags || !stamps)
                 return -ENOMEM;
-        while ((de = readdir(d))) {
+        FOREACH_DIRENT (de, d) {
                 _cleanup_free_ char *data = NULL;
                 _cleanup_json_ json_object *arr = NULL;
                 char id[DIGEST_HEX_LEN + 1];
@@ -755,14 +717,10 @@ static int strcmp_ptr(const void *a, const void *b) {
  * Best effort: the records are only a backup of tags.json. */
 static void tag_records_sync(ImageStore *s, json_object *tags) {
         _cleanup_closedir_ DIR *d = NULL;
-        struct dirent *de;
-        int fd = reopen_dir(s->images_fd);
 
-        if (fd < 0 || !(d = fdopendir(fd))) {
-                safe_close(fd);
+        if (opendir_at(s->images_fd, ".", 0, &d) < 0)
                 return;
-        }
-        while ((de = readdir(d))) {
+        FOREACH_DIRENT (de, d) {
                 _cleanup_strv_free_ char **names = NULL;
                 _cleanup_json_ json_object *arr = NULL;
                 _cleanup_free_ char *old = NULL;
@@ -1040,15 +998,13 @@ static int resolve_ref(ImageStore *s, json_object *tags, const char *ref, char *
         }
         if (l >= 4 && l <= DIGEST_HEX_LEN && strspn(hexp, "0123456789abcdef") == l) {
                 _cleanup_closedir_ DIR *d = NULL;
-                struct dirent *de;
                 char cand[DIGEST_HEX_LEN + 1];
-                int fd = reopen_dir(s->images_fd), found = 0;
+                int found = 0, r;
 
-                if (fd < 0 || !(d = fdopendir(fd))) {
-                        safe_close(fd);
-                        return -errno;
-                }
-                while ((de = readdir(d)))
+                r = opendir_at(s->images_fd, ".", 0, &d);
+                if (r < 0)
+                        return r;
+                FOREACH_DIRENT (de, d)
                         if (image_config_name(de->d_name, cand) && strneq(de->d_name, hexp, l)) {
                                 memcpy(ret_id, de->d_name, DIGEST_HEX_LEN);
                                 ret_id[DIGEST_HEX_LEN] = 0;

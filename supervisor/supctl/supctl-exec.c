@@ -152,6 +152,20 @@ static int wait_status(sd_bus *bus, const char *method, const char *types, const
         return status;
 }
 
+/* -i, -t and their combinations, the same for exec and run (as docker's); false for any other
+ * argument. */
+static bool parse_stdio_option(const char *a, bool *interactive, bool *tty) {
+        if (streq(a, "-i") || streq(a, "--interactive"))
+                *interactive = true;
+        else if (streq(a, "-t") || streq(a, "--tty"))
+                *tty = true;
+        else if (streq(a, "-it") || streq(a, "-ti"))
+                *interactive = *tty = true;
+        else
+                return false;
+        return true;
+}
+
 static void usage_exec(void) {
         fprintf(stderr, "usage: supctl exec [-i] [-t] NAME CMD [ARG...]\n");
 }
@@ -165,13 +179,9 @@ int supctl_exec(sd_bus *bus, int argc, char **argv) {
 
         /* Our options end at NAME; everything after it is the command's. */
         for (i = 0; i < argc && argv[i][0] == '-'; i++) {
-                if (streq(argv[i], "-i") || streq(argv[i], "--interactive"))
-                        interactive = true;
-                else if (streq(argv[i], "-t") || streq(argv[i], "--tty"))
-                        tty = true;
-                else if (streq(argv[i], "-it") || streq(argv[i], "-ti"))
-                        interactive = tty = true;
-                else if (streq(argv[i], "--"))
+                if (parse_stdio_option(argv[i], &interactive, &tty))
+                        continue;
+                if (streq(argv[i], "--"))
                         break;
                 else {
                         log_error("supctl: exec: unknown option %s", argv[i]);
@@ -288,13 +298,9 @@ int supctl_run(sd_bus *bus, int argc, char **argv) {
         int i, r, master;
 
         for (i = 0; i < argc && argv[i][0] == '-'; i++) {
-                if (streq(argv[i], "-i") || streq(argv[i], "--interactive"))
-                        interactive = true;
-                else if (streq(argv[i], "-t") || streq(argv[i], "--tty"))
-                        tty = true;
-                else if (streq(argv[i], "-it") || streq(argv[i], "-ti"))
-                        interactive = tty = true;
-                else if (streq(argv[i], "--rm"))
+                if (parse_stdio_option(argv[i], &interactive, &tty))
+                        continue;
+                if (streq(argv[i], "--rm"))
                         rm = true;
                 else if (streq(argv[i], "--name") && i + 1 < argc)
                         name = argv[++i];

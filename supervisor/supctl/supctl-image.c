@@ -201,20 +201,13 @@ static int call_with_progress(sd_bus *bus, const char *method, const char *arg1,
 
 /* ---- verbs ---- */
 
-static int verb_import(sd_bus *bus, char **args) {
+/* Import and Pull: the call with its progress display, then the new image's ID. */
+static int call_print_id(sd_bus *bus, const char *method, const char *arg, const char *name) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        _cleanup_free_ char *abs = NULL;
         const char *id;
         int r;
 
-        if (strv_length(args) < 1 || strv_length(args) > 2) {
-                log_error("supctl: usage: image import FILE|DIR [NAME[:TAG]]");
-                return 1;
-        }
-        abs = realpath(args[0], NULL);
-        if (!abs)
-                return log_error_errno(errno, "supctl: %s: %m", args[0]), 1;
-        r = call_with_progress(bus, "Import", abs, strempty(args[1]), &reply);
+        r = call_with_progress(bus, method, arg, name, &reply);
         if (r != 0)
                 return r;
         if (sd_bus_message_read(reply, "s", &id) < 0)
@@ -223,22 +216,25 @@ static int verb_import(sd_bus *bus, char **args) {
         return 0;
 }
 
-static int verb_pull(sd_bus *bus, char **args) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        const char *id;
-        int r;
+static int verb_import(sd_bus *bus, char **args) {
+        _cleanup_free_ char *abs = NULL;
 
+        if (strv_length(args) < 1 || strv_length(args) > 2) {
+                log_error("supctl: usage: image import FILE|DIR [NAME[:TAG]]");
+                return 1;
+        }
+        abs = realpath(args[0], NULL);
+        if (!abs)
+                return log_error_errno(errno, "supctl: %s: %m", args[0]), 1;
+        return call_print_id(bus, "Import", abs, strempty(args[1]));
+}
+
+static int verb_pull(sd_bus *bus, char **args) {
         if (strv_length(args) != 1) {
                 log_error("supctl: usage: image pull REFERENCE");
                 return 1;
         }
-        r = call_with_progress(bus, "Pull", args[0], NULL, &reply);
-        if (r != 0)
-                return r;
-        if (sd_bus_message_read(reply, "s", &id) < 0)
-                return log_error("supctl: bad reply"), 1;
-        printf("sha256:%s\n", id);
-        return 0;
+        return call_print_id(bus, "Pull", args[0], NULL);
 }
 
 static int verb_ls(sd_bus *bus, bool json) {

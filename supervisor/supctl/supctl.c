@@ -253,27 +253,21 @@ static int read_props(sd_bus_message *reply, Props *ps) {
                         p.s = strdup(s);
                         break;
                 }
-                case 'u': {
-                        uint32_t v;
-                        r = sd_bus_message_read(reply, "u", &v);
-                        p.u = v;
-                        break;
-                }
-                case 'i': {
+                case 'u':
+                case 'i':
+                case 'b': {
+                        /* sd-bus stores all three in 32 bits (a bool as an int); only 'i' is signed. */
                         int32_t v;
-                        r = sd_bus_message_read(reply, "i", &v);
-                        p.i = v;
+                        r = sd_bus_message_read_basic(reply, contents[0], &v);
+                        if (contents[0] == 'i')
+                                p.i = v;
+                        else
+                                p.u = (uint32_t) v;
                         break;
                 }
                 case 't':
                         r = sd_bus_message_read(reply, "t", &p.u);
                         break;
-                case 'b': {
-                        int v;
-                        r = sd_bus_message_read(reply, "b", &v);
-                        p.u = v;
-                        break;
-                }
                 case 'a':
                         r = sd_bus_message_read_strv(reply, &p.l);
                         break;

@@ -14,6 +14,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "basic/dirent-util.h"
 #include "basic/fileio.h"
 #include "basic/json.h"
 #include "basic/macro.h"
@@ -579,21 +580,20 @@ static int collect_dropins(UnitFile *u, char *const *dirs, DropIn **ret, size_t 
 
         STRV_FOREACH (dir, dirs) {
                 _cleanup_closedir_ DIR *dh = NULL;
-                struct dirent *de;
                 struct stat sb;
 
-                dh = opendir(*dir);
-                if (!dh) {
-                        if (errno == ENOENT || errno == ENOTDIR)
+                r = opendir_at(AT_FDCWD, *dir, 0, &dh);
+                if (r < 0) {
+                        if (r == -ENOENT || r == -ENOTDIR)
                                 continue;
-                        r = unit_file_diag(u, true, *dir, 0, "cannot open drop-in directory: %s", strerror(errno));
+                        r = unit_file_diag(u, true, *dir, 0, "cannot open drop-in directory: %s", strerror(-r));
                         if (r < 0)
                                 goto fail;
                         continue;
                 }
                 if (fstat(dirfd(dh), &sb) >= 0)
                         note_mtime(u, &sb); /* a new drop-in changes the directory */
-                while ((de = readdir(dh))) {
+                FOREACH_DIRENT (de, dh) {
                         bool dup = false;
                         char *p;
 
@@ -915,18 +915,15 @@ int unit_file_enumerate(const UnitLoadContext *ctx, char ***ret_names, UnitDiagn
         int r = 0;
 
         STRV_FOREACH (dir, ctx->search_path) {
-                _cleanup_closedir_ DIR *dh = opendir(*dir);
-                struct dirent *de;
+                _cleanup_closedir_ DIR *dh = NULL;
                 size_t seen = 0;
 
-                if (!dh)
+                if (opendir_at(AT_FDCWD, *dir, 0, &dh) < 0)
                         continue; /* a missing search directory is normal */
-                while ((de = readdir(dh))) {
+                FOREACH_DIRENT (de, dh) {
                         size_t l = strlen(de->d_name);
                         _cleanup_free_ char *name = NULL;
 
-                        if (de->d_name[0] == '.' && (l == 1 || streq(de->d_name, "..")))
-                                continue;
                         if (l <= strlen(UNIT_SUFFIX) || !streq(de->d_name + l - strlen(UNIT_SUFFIX), UNIT_SUFFIX))
                                 continue;
                         if (++seen > ENUMERATE_ENTRIES_MAX)

@@ -13,6 +13,7 @@
 #include "basic/json.h"
 #include "basic/macro.h"
 #include "basic/parse-util.h"
+#include "basic/string-table.h"
 #include "basic/strv.h"
 #include "basic/time-util.h"
 #include "basic/utf8.h"
@@ -49,40 +50,10 @@ static const char *const update_order_table[_UPDATE_ORDER_MAX] = {
         [UPDATE_ORDER_START_FIRST] = "start-first",
 };
 
-static int table_lookup(const char *const *table, int n, const char *s) {
-        if (!s)
-                return -EINVAL;
-        for (int i = 0; i < n; i++)
-                if (table[i] && streq(table[i], s))
-                        return i;
-        return -EINVAL;
-}
-
-static const char *table_name(const char *const *table, int n, int i) {
-        return i >= 0 && i < n ? table[i] : NULL;
-}
-
-const char *restart_policy_to_string(RestartPolicy p) {
-        return table_name(restart_policy_table, _RESTART_POLICY_MAX, p);
-}
-RestartPolicy restart_policy_from_string(const char *s) {
-        return (RestartPolicy) table_lookup(restart_policy_table, _RESTART_POLICY_MAX, s);
-}
-const char *health_on_failure_to_string(HealthOnFailure h) {
-        return table_name(health_on_failure_table, _HEALTH_ON_FAILURE_MAX, h);
-}
-HealthOnFailure health_on_failure_from_string(const char *s) {
-        return (HealthOnFailure) table_lookup(health_on_failure_table, _HEALTH_ON_FAILURE_MAX, s);
-}
-const char *notify_mode_to_string(NotifyMode n) {
-        return table_name(notify_mode_table, _NOTIFY_MODE_MAX, n);
-}
-const char *update_order_to_string(UpdateOrder o) {
-        return table_name(update_order_table, _UPDATE_ORDER_MAX, o);
-}
-UpdateOrder update_order_from_string(const char *s) {
-        return (UpdateOrder) table_lookup(update_order_table, _UPDATE_ORDER_MAX, s);
-}
+DEFINE_STRING_TABLE_LOOKUP(restart_policy, RestartPolicy);
+DEFINE_STRING_TABLE_LOOKUP(health_on_failure, HealthOnFailure);
+DEFINE_STRING_TABLE_LOOKUP_TO_STRING(notify_mode, NotifyMode);
+DEFINE_STRING_TABLE_LOOKUP(update_order, UpdateOrder);
 
 /* ---- Init / done ---- */
 
@@ -714,21 +685,19 @@ static int p_signal(UnitLoadState *st, const Item *it, const char *v, unsigned l
         return 0;
 }
 
-static int p_restart(UnitLoadState *st, const Item *it, const char *v, unsigned line, void *field) {
-        RestartPolicy p = restart_policy_from_string(v);
-        if (p < 0)
-                return -EINVAL;
-        *(RestartPolicy *) field = p;
-        return 0;
-}
+/* A key whose value is one of an enum's names (its string table). */
+#define DEFINE_ENUM_PARSER(func, name, type)                                                                          \
+        static int func(UnitLoadState *st, const Item *it, const char *v, unsigned line, void *field) {               \
+                type x = name##_from_string(v);                                                                       \
+                if (x < 0)                                                                                            \
+                        return -EINVAL;                                                                               \
+                *(type *) field = x;                                                                                  \
+                return 0;                                                                                             \
+        }
 
-static int p_health_on_failure(UnitLoadState *st, const Item *it, const char *v, unsigned line, void *field) {
-        HealthOnFailure h = health_on_failure_from_string(v);
-        if (h < 0)
-                return -EINVAL;
-        *(HealthOnFailure *) field = h;
-        return 0;
-}
+DEFINE_ENUM_PARSER(p_restart, restart_policy, RestartPolicy);
+DEFINE_ENUM_PARSER(p_health_on_failure, health_on_failure, HealthOnFailure);
+DEFINE_ENUM_PARSER(p_update_order, update_order, UpdateOrder);
 
 static int p_notify(UnitLoadState *st, const Item *it, const char *v, unsigned line, void *field) {
         int b;
@@ -740,14 +709,6 @@ static int p_notify(UnitLoadState *st, const Item *it, const char *v, unsigned l
         if (b < 0)
                 return -EINVAL;
         *(NotifyMode *) field = b ? NOTIFY_YES : NOTIFY_NO;
-        return 0;
-}
-
-static int p_update_order(UnitLoadState *st, const Item *it, const char *v, unsigned line, void *field) {
-        UpdateOrder o = update_order_from_string(v);
-        if (o < 0)
-                return -EINVAL;
-        *(UpdateOrder *) field = o;
         return 0;
 }
 

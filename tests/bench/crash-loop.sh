@@ -10,40 +10,17 @@
 set -euo pipefail
 shopt -s nullglob
 
+. "$(dirname "$0")/lib.sh"
+bench_init crash-loop
 secs=${1:-10}
-here=$(cd "$(dirname "$0")" && pwd)
-src=$(cd "$here/../.." && pwd)
-[ "$(id -u)" = 0 ] || { echo "crash-loop.sh: run as root" >&2; exit 1; }
 [[ "$secs" =~ ^[0-9]+$ ]] && [ "$secs" -ge 1 ] || { echo "usage: crash-loop.sh [SECONDS]" >&2; exit 1; }
-log() { echo "crash-loop: $*" >&2; }
-die() { log "$*"; exit 1; }
-
-if [ -z "${SUPD:-}" ] || [ -z "${SUPCTL:-}" ]; then
-        build=${BENCH_BUILD:-/var/tmp/supd-bench-build}
-        command -v meson >/dev/null && command -v ninja >/dev/null || "$src/contrib/install-deps.sh"
-        [ -f "$build/build.ninja" ] ||
-                meson setup -Dman=disabled -Dintegration=disabled -Dtests=false "$build" "$src" >/dev/null
-        ninja -C "$build" supervisor/supd supervisor/supctl >/dev/null || die "building supd failed"
-        SUPD=$build/supervisor/supd
-        SUPCTL=$build/supervisor/supctl
-fi
-SUPD=$(realpath "$SUPD")
-SUPCTL=$(realpath "$SUPCTL")
+bench_binaries
 command -v jq >/dev/null || die "needs jq (contrib/install-deps.sh)"
 
 work=$(mktemp -d /var/tmp/supd-bench-loop.XXXXXX)
-netns=supd-bench-loop-$$
-supd_pid=
 cleanup() {
         set +e
-        if [ -n "$supd_pid" ]; then
-                kill -TERM "$supd_pid" 2>/dev/null
-                for _ in $(seq 500); do kill -0 "$supd_pid" 2>/dev/null || break; sleep 0.01; done
-                kill -KILL "$supd_pid" 2>/dev/null
-                wait "$supd_pid" 2>/dev/null
-        fi
-        for f in "$work"/root/run/supd/instances/*/pid; do kill -KILL "$(cat "$f")" 2>/dev/null; done
-        ip netns del "$netns" 2>/dev/null
+        bench_stop_supd 500
         rm -rf "$work"
 }
 trap cleanup EXIT
@@ -67,17 +44,10 @@ RestartSec=100ms
 [Install]
 WantedBy=multi-user.target
 UNIT
-ip netns add "$netns"
-nsenter --net="/run/netns/$netns" "$SUPD" --root "$work/root" >"$work/supd.log" 2>&1 &
-supd_pid=$!
-for _ in $(seq 100); do
-        "$SUPCTL" --root "$work/root" list >/dev/null 2>&1 && break
-        sleep 0.05
-done
-"$SUPCTL" --root "$work/root" list >/dev/null || die "supd did not come up: $(cat "$work/supd.log")"
+bench_start_supd "$work" "supd-bench-loop-$$"
 sleep 1 # past the first start
 
-restarts() { "$SUPCTL" --root "$work/root" inspect loop | jq .NRestarts; }
+restarts() { sup inspect loop | jq .NRestarts; }
 hz=$(getconf CLK_TCK)
 read -r -a before <"/proc/$supd_pid/stat"
 n1=$(restarts)

@@ -14,42 +14,19 @@
 set -euo pipefail
 shopt -s nullglob
 
+. "$(dirname "$0")/lib.sh"
+bench_init reload
 n=${1:-100}
 m=${2:-2000}
-here=$(cd "$(dirname "$0")" && pwd)
-src=$(cd "$here/../.." && pwd)
-[ "$(id -u)" = 0 ] || { echo "reload.sh: run as root" >&2; exit 1; }
-log() { echo "reload: $*" >&2; }
-die() { log "$*"; exit 1; }
-
-if [ -z "${SUPD:-}" ] || [ -z "${SUPCTL:-}" ]; then
-        build=${BENCH_BUILD:-/var/tmp/supd-bench-build}
-        command -v meson >/dev/null && command -v ninja >/dev/null || "$src/contrib/install-deps.sh"
-        [ -f "$build/build.ninja" ] ||
-                meson setup -Dman=disabled -Dintegration=disabled -Dtests=false "$build" "$src" >/dev/null
-        ninja -C "$build" supervisor/supd supervisor/supctl >/dev/null || die "building supd failed"
-        SUPD=$build/supervisor/supd
-        SUPCTL=$build/supervisor/supctl
-fi
-SUPD=$(realpath "$SUPD")
-SUPCTL=$(realpath "$SUPCTL")
+bench_binaries
 command -v busctl >/dev/null || die "needs busctl (systemd)"
 
 work=$(mktemp -d /var/tmp/supd-bench-reload.XXXXXX)
-netns=supd-bench-reload-$$
-supd_pid=
 pinger=
 cleanup() {
         set +e
         [ -n "$pinger" ] && kill "$pinger" 2>/dev/null && wait "$pinger" 2>/dev/null
-        if [ -n "$supd_pid" ]; then
-                kill -TERM "$supd_pid" 2>/dev/null
-                for _ in $(seq 3000); do kill -0 "$supd_pid" 2>/dev/null || break; sleep 0.01; done
-                kill -KILL "$supd_pid" 2>/dev/null
-                wait "$supd_pid" 2>/dev/null
-        fi
-        for f in "$work"/root/run/supd/instances/*/pid; do kill -KILL "$(cat "$f")" 2>/dev/null; done
-        ip netns del "$netns" 2>/dev/null
+        bench_stop_supd 3000
         rm -rf "$work"
 }
 trap cleanup EXIT
@@ -59,12 +36,7 @@ trap 'exit 130' INT TERM
 units=$work/root/etc/supd/units
 mkdir -p "$units"
 printf '[Cgroup]\nParent=supd-bench-reload-%s\n' $$ >"$work/root/etc/supd/supd.conf"
-ip netns add "$netns"
-nsenter --net="/run/netns/$netns" "$SUPD" --root "$work/root" >"$work/supd.log" 2>&1 &
-supd_pid=$!
-sup() { "$SUPCTL" --root "$work/root" "$@"; }
-for _ in $(seq 100); do sup list >/dev/null 2>&1 && break; sleep 0.05; done
-sup list >/dev/null || die "supd did not come up: $(cat "$work/supd.log")"
+bench_start_supd "$work" "supd-bench-reload-$$"
 addr=unix:path=$work/root/run/supd/supd.sock
 ms_since() { echo $(((${EPOCHREALTIME/./} - ${1/./}) / 1000)); }
 

@@ -25,17 +25,13 @@
 set -euo pipefail
 shopt -s nullglob
 
+. "$(dirname "$0")/lib.sh"
+bench_init start-latency
 runs=${1:-30}
 warmup=${BENCH_WARMUP:-3}
 pause=${BENCH_PAUSE:-0.1}
-here=$(cd "$(dirname "$0")" && pwd)
-src=$(cd "$here/../.." && pwd)
-[ "$(id -u)" = 0 ] || { echo "start-latency.sh: run as root" >&2; exit 1; }
 [ -n "${EPOCHREALTIME:-}" ] || { echo "start-latency.sh: needs bash >= 5 (EPOCHREALTIME)" >&2; exit 1; }
 [[ "$runs" =~ ^[0-9]+$ ]] && [ "$runs" -ge 1 ] || { echo "usage: start-latency.sh [RUNS]" >&2; exit 1; }
-
-log() { echo "start-latency: $*" >&2; }
-die() { log "$*"; exit 1; }
 
 # --- packages -------------------------------------------------------------------------------------
 need=()
@@ -50,44 +46,16 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 # --- supd binaries ---------------------------------------------------------------------------------
-if [ -z "${SUPD:-}" ] || [ -z "${SUPCTL:-}" ]; then
-        build=${BENCH_BUILD:-/var/tmp/supd-bench-build}
-        if [ ! -x "$build/supervisor/supd" ] || [ ! -x "$build/supervisor/supctl" ]; then
-                command -v meson >/dev/null && command -v ninja >/dev/null || "$src/contrib/install-deps.sh"
-                [ -f "$build/build.ninja" ] ||
-                        meson setup -Dman=disabled -Dintegration=disabled -Dtests=false "$build" "$src" >/dev/null
-        fi
-        # Always let ninja bring an existing build dir up to date with the tree.
-        ninja -C "$build" supervisor/supd supervisor/supctl >/dev/null || die "building supd failed"
-        SUPD=$build/supervisor/supd
-        SUPCTL=$build/supervisor/supctl
-fi
-SUPD=$(realpath "$SUPD")
-SUPCTL=$(realpath "$SUPCTL")
-[ -x "$SUPD" ] && [ -x "$SUPCTL" ] || die "no supd/supctl binaries"
+bench_binaries
 
 # --- work dir, cleanup -----------------------------------------------------------------------------
 work=$(mktemp -d /var/tmp/supd-bench-start.XXXXXX)
 tag=sb$$ # unique per run: netns, cgroup parent, runc container id, nspawn machine name
-netns=supd-bench-$$
 cg_parent=supd-bench-$$
 runc_root=$work/runc-state
 runc_id=$tag
-supd_pid=
 nspawn_pid=
 bg_pid=
-
-# Waits up to $2 centiseconds for PID $1 (our child) to exit; SIGKILL after that. Never blocks forever.
-reap() {
-        local pid=$1 limit=${2:-500} i
-        [ -n "$pid" ] || return 0
-        for ((i = 0; i < limit; i++)); do
-                kill -0 "$pid" 2>/dev/null || break
-                sleep 0.01
-        done
-        kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
-        wait "$pid" 2>/dev/null || true
-}
 
 cleanup() {
         set +e
@@ -100,15 +68,7 @@ cleanup() {
         if [ -d "$runc_root" ]; then
                 runc --root "$runc_root" delete -f "$runc_id" >/dev/null 2>&1
         fi
-        if [ -n "$supd_pid" ]; then
-                kill -TERM "$supd_pid" 2>/dev/null # supd stops its containers, then exits
-                reap "$supd_pid" 1000
-        fi
-        # Containers of a supd that had to be SIGKILLed: end them by the PIDs it recorded.
-        for f in "$work"/root/run/supd/instances/*/pid; do
-                kill -KILL "$(cat "$f")" 2>/dev/null
-        done
-        ip netns del "$netns" 2>/dev/null
+        bench_stop_supd 1000
         rmdir "/run/systemd/nspawn/propagate/$tag" 2>/dev/null
         # Empty cgroups left below our parents (there should be none); only directories we named.
         for d in /sys/fs/cgroup/"$cg_parent" /sys/fs/cgroup/*/"$cg_parent" \
@@ -178,17 +138,7 @@ Volume=$work/m:/m
 Restart=always
 RestartSec=0
 UNIT
-ip netns add "$netns"
-# nsenter, not "ip netns exec": that remounts /sys and so hides /sys/fs/cgroup (as the tests do).
-nsenter --net="/run/netns/$netns" "$SUPD" --root "$work/root" >"$work/supd.log" 2>&1 3>&- &
-supd_pid=$!
-sup() { "$SUPCTL" --root "$work/root" "$@"; }
-for _ in $(seq 200); do
-        sup list >/dev/null 2>&1 && break
-        kill -0 "$supd_pid" 2>/dev/null || break
-        sleep 0.05
-done
-sup list >/dev/null 2>&1 || { cat "$work/supd.log" >&2; die "supd did not come up"; }
+bench_start_supd "$work" "supd-bench-$$"
 
 supd_once() {
         sleep "$pause"

@@ -179,8 +179,7 @@ RestartSec=10ms
 [Install]
 WantedBy=multi-user.target
 UNIT
-        start_supd
-        wait_until 5 state_is sleeper running
+        start_supd_running sleeper
         supctl stop sleeper
         [ "$(prop sleeper ActiveState)" = inactive ]
         sleep 0.5

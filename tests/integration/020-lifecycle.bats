@@ -7,19 +7,6 @@ load helpers
 setup() { setup_supd; }
 teardown() { teardown_supd; }
 
-simple_unit() { # simple_unit NAME [EXTRA LINES FOR [Container]]
-        write_unit "$1" <<UNIT
-[Unit]
-Description=unit $1
-[Container]
-Rootfs=$ROOTFS
-Exec=/bin/sleep 1000
-${2:-}
-[Install]
-WantedBy=multi-user.target
-UNIT
-}
-
 pidns_of() { readlink "/proc/$1/ns/pid"; }
 
 # Every process whose PID namespace is ns.
@@ -40,8 +27,7 @@ StopTimeout=1
 [Install]
 WantedBy=multi-user.target
 UNIT
-        start_supd
-        wait_until 5 state_is stubborn running
+        start_supd_running stubborn
         pid=$(prop stubborn MainPID)
         ns=$(pidns_of "$pid")
         [ "$(procs_in_ns "$ns" | wc -l)" -ge 3 ]
@@ -66,8 +52,7 @@ StopTimeout=20
 [Install]
 WantedBy=multi-user.target
 UNIT
-        start_supd
-        wait_until 5 state_is usr1 running
+        start_supd_running usr1
         sleep 0.2
         supctl stop usr1
         [ "$(prop usr1 ActiveState)" = inactive ]
@@ -77,8 +62,7 @@ UNIT
 
 @test "status, list and inspect show the unit" {
         simple_unit web 'HostName=webhost'
-        start_supd
-        wait_until 5 state_is web running
+        start_supd_running web
         run supctl status web
         [ "$status" -eq 0 ]
         assert_contains "$output" "● web - unit web"
@@ -145,8 +129,7 @@ UNIT
         simple_unit keep
         simple_unit change
         simple_unit remove
-        start_supd
-        wait_until 5 state_is keep running
+        start_supd_running keep
         keep_pid=$(prop keep MainPID)
         change_pid=$(prop change MainPID)
         simple_unit add
@@ -181,8 +164,7 @@ Rootfs=$ROOTFS
 Exec=/bin/true
 PodmanArgs=--foo
 UNIT
-        start_supd
-        wait_until 5 state_is good1 running
+        start_supd_running good1
         state_is good2 running
         run supctl status broken
         [ "$status" -eq 3 ]
@@ -209,8 +191,7 @@ UNIT
         : > "$UNITS/empty.container"
         touch "$UNITS/$(printf 'bad\001name').container"
         touch "$UNITS/$(head -c 80 /dev/zero | tr '\0' a).container"
-        start_supd
-        wait_until 5 state_is fine running
+        start_supd_running fine
         run supctl list --all
         assert_contains "$output" "fine"
         for u in fifo zero binary utf8 empty; do
@@ -245,8 +226,7 @@ Exec=/bin/sleep 1000
 [Install]
 WantedBy=multi-user.target
 UNIT
-        start_supd
-        wait_until 5 state_is front running
+        start_supd_running front
         state_is db running
         log=$TEST_ROOT/supd.log
         l_db=$(grep -n "db: started" "$log" | cut -d: -f1)
@@ -298,8 +278,7 @@ Exec=/bin/sleep 1000
 WantedBy=multi-user.target
 UNIT
         simple_unit bystander
-        start_supd
-        wait_until 5 state_is bystander running
+        start_supd_running bystander
         [ "$(prop c1 ActiveState)" = failed ]
         [ "$(prop c1 Result)" = dependency ]
         assert_contains "$(prop c1 LastError)" "ordering cycle"
@@ -319,8 +298,7 @@ Exec=/bin/sh -c 'echo instance=%i; sleep 1000'
 WantedBy=multi-user.target
 DefaultInstance=first
 UNIT
-        start_supd
-        wait_until 5 state_is echo@first running
+        start_supd_running echo@first
         supctl start echo@second
         state_is echo@second running
         wait_until 5 grep -q "instance=second" "$TEST_ROOT/var/log/supd/echo@second.log"

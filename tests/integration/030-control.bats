@@ -6,8 +6,7 @@ load helpers
 
 setup() { setup_supd; }
 teardown() {
-        [ -n "${HANG_PID:-}" ] && kill "$HANG_PID" 2>/dev/null || true
-        [ -n "${HANG_PID:-}" ] && wait "$HANG_PID" 2>/dev/null || true
+        end_bg "${HANG_PID:-}"
         teardown_supd
 }
 
@@ -204,8 +203,7 @@ PY
         hanging_registry_unit slow
         start_in_background slow
         # The registry goes away: the pull's connection is reset.
-        kill "$HANG_PID"
-        wait "$HANG_PID" 2>/dev/null || true
+        end_bg "$HANG_PID"
         HANG_PID=
         start_result
         [ "$START_RC" -eq 1 ]
@@ -224,8 +222,7 @@ PY
         wait_until 10 sh -c "[ \$(grep -c 'slow: pulling ' '$TEST_ROOT/supd.log') -ge 2 ]"
         [ ! -e "$TEST_ROOT/start.rc" ]
         [ "$(prop slow ActiveState)" = activating ]
-        kill "$HANG_PID"
-        wait "$HANG_PID" 2>/dev/null || true
+        end_bg "$HANG_PID"
         HANG_PID=
         start_result
         [ "$START_RC" -eq 1 ]

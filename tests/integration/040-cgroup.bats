@@ -68,13 +68,7 @@ Exec=/bin/probe forkbomb 500
 [Install]
 WantedBy=multi-user.target
 UNIT
-        write_unit dflt <<UNIT
-[Container]
-Rootfs=$ROOTFS
-Exec=/bin/sleep 1000
-[Install]
-WantedBy=multi-user.target
-UNIT
+        simple_unit dflt
         start_supd
         wait_until 10 grep -q forked= "$TEST_ROOT/var/log/supd/bomb.log"
         forked=$(sed -n 's/^forked=//p' "$TEST_ROOT/var/log/supd/bomb.log")
@@ -135,8 +129,7 @@ Exec=/bin/sh -c 'trap "" TERM; (trap "" TERM; sleep 1000) & sleep 1000 & wait'
 [Install]
 WantedBy=multi-user.target
 UNIT
-        start_supd
-        wait_until 5 state_is stubborn running
+        start_supd_running stubborn
         sleep 0.3
         p=$(parent)
         procs=$(find /sys/fs/cgroup -path "*/$p/stubborn/cgroup.procs" | head -1)
@@ -149,15 +142,8 @@ UNIT
 }
 
 @test "a second supd with the same cgroup Parent= refuses to start and names the first" {
-        write_unit sleeper <<UNIT
-[Container]
-Rootfs=$ROOTFS
-Exec=/bin/sleep 1000
-[Install]
-WantedBy=multi-user.target
-UNIT
-        start_supd
-        wait_until 5 state_is sleeper running
+        simple_unit sleeper
+        start_supd_running sleeper
         other=$(mktemp -d /tmp/supd-test.XXXXXX)
         mkdir -p "$other/etc/supd/units"
         cp "$TEST_ROOT/etc/supd/supd.conf" "$other/etc/supd/"

@@ -28,10 +28,7 @@ teardown() {
                 umount "$STORE_MOUNT" || umount -l "$STORE_MOUNT"
                 STORE_MOUNT=
         fi
-        if [ -n "${REGISTRY_PID:-}" ]; then
-                kill "$REGISTRY_PID" 2>/dev/null || true
-                wait "$REGISTRY_PID" 2>/dev/null || true
-        fi
+        end_bg "${REGISTRY_PID:-}"
         teardown_supd
 }
 

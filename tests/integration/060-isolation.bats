@@ -356,13 +356,7 @@ UNIT
 
 @test "50 containers started at once all run" {
         for i in $(seq 50); do
-                write_unit "many$i" <<UNIT
-[Container]
-Rootfs=$ROOTFS
-Exec=/bin/sleep 1000
-[Install]
-WantedBy=multi-user.target
-UNIT
+                simple_unit "many$i"
         done
         start_supd
         n=$(supctl list --json | jq '[.[] | select(.active == "active")] | length')

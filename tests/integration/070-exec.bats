@@ -18,8 +18,7 @@ Exec=/bin/sleep 1000
 [Install]
 WantedBy=multi-user.target
 UNIT
-        start_supd
-        wait_until 5 state_is web running
+        start_supd_running web
 }
 teardown() { teardown_supd; }
 

@@ -49,8 +49,7 @@ UNIT
 
 @test "Replicas= scaled from 2 to 0 on reload stops the instances and keeps the unit" {
         replicated_unit web 2
-        start_supd
-        wait_until 5 state_is web@1 running
+        start_supd_running web@1
         wait_until 5 state_is web@2 running
         replicated_unit web 0
         run supctl reload
@@ -74,13 +73,7 @@ UNIT
         replicated_unit negative -1
         replicated_unit max 1000
         sed -i 's/^Exec=.*/Exec=\/bin\/true/; /WantedBy/d' "$UNITS/max.container"
-        write_unit 'tpl@' <<UNIT
-[Container]
-Rootfs=$ROOTFS
-Exec=/bin/sleep 1000
-[Install]
-WantedBy=multi-user.target
-UNIT
+        simple_unit 'tpl@'
         write_unit 'tplz@' <<UNIT
 [Container]
 Rootfs=$ROOTFS
@@ -160,13 +153,7 @@ UNIT
         mkdir "$UNITS/dir.container"
         mkdir "$UNITS/web.container.d"
         ln -s ../../../../secret "$UNITS/web.container.d/10-leak.conf"
-        write_unit web <<UNIT
-[Container]
-Rootfs=$ROOTFS
-Exec=/bin/sleep 1000
-[Install]
-WantedBy=multi-user.target
-UNIT
+        simple_unit web
         start_supd
         run supctl reload
         assert_contains "$output" "failed s: unit file is a symlink"

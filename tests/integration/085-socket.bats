@@ -7,8 +7,7 @@ load helpers
 
 setup() { setup_supd; }
 teardown() {
-        [ -n "${FLOOD_PID:-}" ] && kill "$FLOOD_PID" 2>/dev/null || true
-        [ -n "${FLOOD_PID:-}" ] && wait "$FLOOD_PID" 2>/dev/null || true
+        end_bg "${FLOOD_PID:-}"
         teardown_supd
 }
 
@@ -96,15 +95,8 @@ flood_all_closed() {
 }
 
 @test "a client that has made its first call may stay connected past the handshake timeout" {
-        write_unit s <<UNIT
-[Container]
-Rootfs=$ROOTFS
-Exec=/bin/sleep 1000
-[Install]
-WantedBy=multi-user.target
-UNIT
-        start_supd
-        wait_until 5 state_is s running
+        simple_unit s
+        start_supd_running s
         # exec keeps its connection open for the command's exit status.
         run supctl exec s sh -c 'sleep 7; exit 3'
         [ "$status" -eq 3 ]

@@ -97,6 +97,37 @@ write_unit() {
         cat > "$UNITS/$1.container"
 }
 
+# simple_unit NAME [EXTRA LINES FOR [Container]]: an enabled unit "unit NAME" that sleeps, from
+# $ROOTFS (a bystander, or something that runs to be looked at).
+simple_unit() {
+        write_unit "$1" <<UNIT
+[Unit]
+Description=unit $1
+[Container]
+Rootfs=$ROOTFS
+Exec=/bin/sleep 1000
+${2:-}
+[Install]
+WantedBy=multi-user.target
+UNIT
+}
+
+# start_supd_running UNIT...: start_supd, then wait (at most 5 s each) until every UNIT runs.
+start_supd_running() {
+        local u
+        start_supd
+        for u in "$@"; do
+                wait_until 5 state_is "$u" running
+        done
+}
+
+# end_bg PID: ends a background process the test started (nothing if PID is empty) and reaps it.
+end_bg() {
+        [ -n "$1" ] || return 0
+        kill "$1" 2>/dev/null || true
+        wait "$1" 2>/dev/null || true
+}
+
 # wait_until SECONDS CMD...: polls CMD every 50ms until it succeeds or the time is up.
 wait_until() {
         local limit=$1 i

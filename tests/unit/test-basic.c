@@ -1,16 +1,21 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The pure parts of the supervision core: restart decision table, backoff arithmetic, start limit,
- * time spans, string vectors and the JSON writer. */
+ * time spans, string vectors, string tables, directory iteration and the JSON writer. */
+#include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 /* cmocka.h needs the headers above first. */
 #include <cmocka.h>
 
+#include "basic/dirent-util.h"
+#include "basic/fileio.h"
 #include "basic/json.h"
+#include "basic/string-table.h"
 #include "basic/strv.h"
 #include "basic/time-util.h"
 #include "restart.h"
@@ -161,6 +166,96 @@ static void test_strv(void **state) {
         assert_string_equal(j, "A=3,B=2");
 }
 
+/* A table with a hole, as enums grow: the hole has no name and no name finds it. */
+typedef enum Fruit {
+        FRUIT_APPLE,
+        FRUIT_UNNAMED,
+        FRUIT_PEAR,
+        _FRUIT_MAX,
+        _FRUIT_INVALID = -EINVAL,
+} Fruit;
+
+static const char *const fruit_table[_FRUIT_MAX] = {
+        [FRUIT_APPLE] = "apple",
+        [FRUIT_PEAR] = "pear",
+};
+
+DEFINE_PRIVATE_STRING_TABLE_LOOKUP(fruit, Fruit);
+
+static void test_string_table(void **state) {
+        assert_string_equal(fruit_to_string(FRUIT_APPLE), "apple");
+        assert_string_equal(fruit_to_string(FRUIT_PEAR), "pear");
+        assert_null(fruit_to_string(FRUIT_UNNAMED));
+        assert_null(fruit_to_string(_FRUIT_MAX));
+        assert_null(fruit_to_string(_FRUIT_INVALID));
+
+        assert_int_equal(fruit_from_string("apple"), FRUIT_APPLE);
+        assert_int_equal(fruit_from_string("pear"), FRUIT_PEAR);
+        assert_int_equal(fruit_from_string("Pear"), _FRUIT_INVALID);
+        assert_int_equal(fruit_from_string(""), _FRUIT_INVALID);
+        assert_int_equal(fruit_from_string(NULL), _FRUIT_INVALID);
+
+        /* Every name reads back as itself, for the tables the unit parser uses. */
+        for (int p = 0; p < _RESTART_POLICY_MAX; p++)
+                assert_int_equal(restart_policy_from_string(restart_policy_to_string((RestartPolicy) p)), p);
+        assert_int_equal(restart_policy_from_string("sometimes"), _RESTART_POLICY_INVALID);
+        assert_string_equal(restart_policy_to_string(RESTART_ON_ABNORMAL), "on-abnormal");
+}
+
+static unsigned count_entries(DIR *d, bool *saw_dot) {
+        unsigned n = 0;
+        FOREACH_DIRENT (de, d) {
+                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+                        *saw_dot = true;
+                n++;
+        }
+        return n;
+}
+
+static void test_dirent(void **state) {
+        char tmp[] = "/tmp/test-basic-XXXXXX";
+        _cleanup_close_ int fd = -EBADF;
+        bool saw_dot = false;
+        DIR *d = NULL;
+
+        assert_non_null(mkdtemp(tmp));
+        fd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        assert_true(fd >= 0);
+        assert_int_equal(mkdirat(fd, "sub", 0700), 0);
+        assert_int_equal(write_file_atomic(fd, "a", "x", 1, 0600), 0);
+        assert_int_equal(write_file_atomic(fd, "b", "x", 1, 0600), 0);
+
+        /* Two passes over one directory fd: each DIR* has its own offset, so both see everything. */
+        for (int pass = 0; pass < 2; pass++) {
+                assert_int_equal(opendir_at(fd, ".", 0, &d), 0);
+                assert_true(fcntl(dirfd(d), F_GETFD) & FD_CLOEXEC);
+                assert_int_equal(count_entries(d, &saw_dot), 3);
+                closedir(d);
+        }
+        assert_false(saw_dot);
+
+        assert_int_equal(opendir_at(AT_FDCWD, tmp, 0, &d), 0);
+        assert_int_equal(count_entries(d, &saw_dot), 3);
+        closedir(d);
+        assert_int_equal(opendir_at(fd, "sub", O_NOFOLLOW, &d), 0);
+        assert_int_equal(count_entries(d, &saw_dot), 0);
+        closedir(d);
+
+        d = NULL;
+        assert_int_equal(opendir_at(fd, "missing", 0, &d), -ENOENT);
+        assert_int_equal(opendir_at(fd, "a", 0, &d), -ENOTDIR);
+        assert_int_equal(symlinkat("sub", fd, "link"), 0);
+        assert_int_equal(opendir_at(fd, "link", 0, &d), 0);
+        closedir(d);
+        d = NULL;
+        /* With O_DIRECTORY, the kernel reports a refused symlink as ENOTDIR, not ELOOP. */
+        assert_int_equal(opendir_at(fd, "link", O_NOFOLLOW, &d), -ENOTDIR);
+        assert_null(d); /* ret_* untouched on failure */
+
+        assert_int_equal(rm_rf_at(AT_FDCWD, tmp), 0);
+        assert_int_equal(access(tmp, F_OK), -1);
+}
+
 static void test_json(void **state) {
         char *buf = NULL;
         size_t size = 0;
@@ -194,6 +289,8 @@ int main(void) {
                 cmocka_unit_test(test_start_limit),
                 cmocka_unit_test(test_timespan),
                 cmocka_unit_test(test_strv),
+                cmocka_unit_test(test_string_table),
+                cmocka_unit_test(test_dirent),
                 cmocka_unit_test(test_json),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
