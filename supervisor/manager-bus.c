@@ -368,8 +368,7 @@ static int wait_for_units(sd_bus_message *msg, Unit **units, int n, bool want_ru
                 return -ENOMEM;
         job->want_running = want_running;
         for (int i = 0; i < n; i++)
-                if (units[i]->state == UNIT_STOPPING || units[i]->stop_queued || units[i]->start_after_stop ||
-                    units[i]->state == UNIT_STARTING /* pulling its image */) {
+                if (unit_is_busy(units[i])) {
                         int r = unit_add_waiter(units[i], job);
                         if (r < 0)
                                 return r;
@@ -471,9 +470,48 @@ static int method_reset_failed(sd_bus_message *msg, void *userdata, sd_bus_error
         return sd_bus_reply_method_return(msg, NULL);
 }
 
+typedef struct ReloadReply {
+        Manager *manager;
+        ReloadAction *actions;
+        size_t n_actions;
+} ReloadReply;
+
+static void reload_reply_free(void *userdata) {
+        ReloadReply *rr = userdata;
+        reload_actions_free(rr->actions, rr->n_actions);
+        free(rr);
+}
+
+/* The reply of a reload, once its starts and stops are done: a start that failed meanwhile says
+ * so, with why. */
+static int reload_build_reply(Job *j, sd_bus_message **ret) {
+        ReloadReply *rr = j->userdata;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int r;
+
+        r = sd_bus_message_new_method_return(j->call, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "(sss)");
+        for (size_t i = 0; r >= 0 && i < rr->n_actions; i++) {
+                const ReloadAction *a = &rr->actions[i];
+                Unit *u = manager_get_unit(rr->manager, a->unit);
+                bool failed = u && (streq(a->action, "started") || streq(a->action, "replaced")) &&
+                              (u->state == UNIT_FAILED || u->state == UNIT_AUTO_RESTART);
+
+                r = sd_bus_message_append(reply, "(sss)", failed ? "failed" : a->action, a->unit,
+                                          failed ? strempty(u->last_error) : strempty(a->detail));
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(reply);
+        return 0;
+}
+
 static int method_reload(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        ReloadReply *rr;
         ReloadAction *a = NULL;
         size_t n = 0;
         Job *job;
@@ -486,32 +524,25 @@ static int method_reload(sd_bus_message *msg, void *userdata, sd_bus_error *erro
         if (r < 0)
                 return sd_bus_error_set_errnof(error, r, "Reload failed: %s", strerror(-r));
 
-        r = sd_bus_message_new_method_return(msg, &reply);
-        if (r >= 0)
-                r = sd_bus_message_open_container(reply, 'a', "(sss)");
-        for (size_t i = 0; r >= 0 && i < n; i++)
-                r = sd_bus_message_append(reply, "(sss)", a[i].action, a[i].unit, strempty(a[i].detail));
-        if (r >= 0)
-                r = sd_bus_message_close_container(reply);
-        if (r < 0) {
-                reload_actions_free(a, n);
-                return r;
-        }
-
-        /* "reload blocks until done": the reply goes out once replaced units are back up and
-         * removed ones are down. */
-        job = job_new_with_reply(msg, reply);
+        /* "reload blocks until done": the reply goes out once started and replaced units are up
+         * (or failed), and removed ones are down. The loop runs on meanwhile. */
+        rr = new0(ReloadReply, 1);
+        job = rr ? job_new(msg) : NULL;
         if (!job) {
+                free(rr);
                 reload_actions_free(a, n);
                 return -ENOMEM;
         }
+        *rr = (ReloadReply){ .manager = m, .actions = a, .n_actions = n };
+        job->build_reply = reload_build_reply;
+        job->userdata = rr;
+        job->free_userdata = reload_reply_free;
         for (size_t i = 0; i < n; i++) {
                 Unit *u = manager_get_unit(m, a[i].unit);
-                if (u && (u->state == UNIT_STOPPING || u->stop_queued || u->start_after_stop))
+                if (u && unit_is_busy(u))
                         (void) unit_add_waiter(u, job);
         }
         job_unref(job);
-        reload_actions_free(a, n);
         return 1;
 }
 

@@ -269,11 +269,39 @@ static void remove_transient_state(Manager *m, Unit *u) {
         u->not_found = true;
 }
 
+/* supctl run's Run call: the container's terminal (or /dev/null) once it is set up. */
+static void reply_run(Unit *u) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = TAKE_PTR(u->run_call);
+        _cleanup_close_ int fd = -EBADF;
+
+        if (!call)
+                return;
+        if (unit_main_pid(u) <= 0) {
+                (void) sd_bus_reply_method_errorf(call, "io.supd.Error.StartFailed", "Cannot run %s: %s", u->name,
+                                                  u->last_error ?: "it did not start");
+                return;
+        }
+        if (u->last_error)
+                /* The command could not be exec'd; WaitUnit reports its 125-127. */
+                log_warning("%s: %s", u->name, u->last_error);
+        log_info("%s: transient container started.", u->name);
+        fd = u->run_pty_master >= 0 ? TAKE_FD(u->run_pty_master) : open("/dev/null", O_RDWR | O_CLOEXEC);
+        if (fd < 0)
+                (void) sd_bus_reply_method_errnof(call, errno, "Cannot open /dev/null: %m");
+        else
+                (void) sd_bus_reply_method_return(call, "sh", u->name, fd);
+}
+
+void manager_exec_unit_spawned(Manager *m, Unit *u) {
+        reply_run(u);
+}
+
 void manager_exec_unit_settled(Manager *m, Unit *u) {
         ExecState *st = m->exec_state;
 
         if (u->state != UNIT_INACTIVE && u->state != UNIT_FAILED)
                 return;
+        reply_run(u); /* it never got as far as its container */
         for (size_t i = 0; st && i < st->n_waits;) {
                 if (!streq(st->waits[i].unit, u->name)) {
                         i++;
@@ -406,29 +434,18 @@ static int method_run(sd_bus_message *msg, void *userdata, sd_bus_error *error) 
                 return r;
         }
 
+        /* The reply (with the terminal) goes out once the container is set up: reply_run(). */
+        u->run_call = sd_bus_message_ref(msg);
         r = manager_start_unit(m, u, true, &err);
-        /* The caller's fds belong to the process now. */
-        for (size_t i = 0; i < 3; i++)
-                u->run_stdio[i] = safe_close(u->run_stdio[i]);
-        if (r < 0 && r != -ENOEXEC) {
+        if (r < 0) {
                 u->not_found = true;
+                if (!u->run_call)
+                        return 1; /* answered already, as it failed */
+                u->run_call = sd_bus_message_unref(u->run_call);
                 return sd_bus_error_setf(error, "io.supd.Error.StartFailed", "Cannot run %s: %s", name,
                                          err ?: strerror(-r));
         }
-        if (r == -ENOEXEC)
-                /* The command could not be exec'd; WaitUnit reports its 125-127. */
-                log_warning("%s: %s", name, strna(err));
-        log_info("%s: transient container started (%s).", name, isempty(image) ? rootfs : image);
-        if (u->run_pty_master >= 0) {
-                _cleanup_close_ int master = TAKE_FD(u->run_pty_master);
-                return sd_bus_reply_method_return(msg, "sh", name, master);
-        }
-        {
-                _cleanup_close_ int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-                if (null < 0)
-                        return negative_errno();
-                return sd_bus_reply_method_return(msg, "sh", name, null);
-        }
+        return 1;
 }
 
 static const sd_bus_vtable container_vtable[] = {

@@ -14,6 +14,8 @@ int manager_exec_register(sd_bus *bus, Manager *m);
 
 /* A unit went inactive or failed: answer WaitUnit calls, clean up after supctl run --rm. */
 void manager_exec_unit_settled(Manager *m, Unit *u);
+/* A unit's container is set up (or its setup failed): answer supctl run. */
+void manager_exec_unit_spawned(Manager *m, Unit *u);
 
 /* Frees the exec sessions (at exit). */
 void manager_exec_done(Manager *m);

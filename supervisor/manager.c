@@ -88,13 +88,15 @@ Manager *manager_free(Manager *m) {
                 return NULL;
         manager_bus_close(m);
         manager_exec_done(m);
+        /* Calls answered as units go must not find the ones already freed. */
+        m->unit_index = hashmap_free(m->unit_index);
         for (size_t i = 0; i < m->n_units; i++)
                 unit_free(m->units[i]);
         free(m->units);
-        hashmap_free(m->unit_index);
         unit_diagnostics_free(m->bad_names, m->n_bad_names);
         m->exit_source = sd_event_source_disable_unref(m->exit_source);
         m->gc_source = sd_event_source_disable_unref(m->gc_source);
+        m->start_queue_source = sd_event_source_disable_unref(m->start_queue_source);
         sd_event_unref(m->event);
         safe_close(m->lock_fd);
         manager_config_done(&m->config);
@@ -299,44 +301,123 @@ int manager_start_unit(Manager *m, Unit *u, bool manual, char **ret_error) {
                 return r;
         }
 
+        /* Queued in After= order; the queue starts each once what it is ordered after has
+         * finished starting. */
         for (size_t i = 0; i < n; i++) {
                 Unit *x = ordered[i];
-                _cleanup_free_ char *error = NULL;
-                bool failed_dep = false;
 
-                if (x->state == UNIT_RUNNING || x->state == UNIT_STARTING)
+                if (x->state == UNIT_RUNNING || x->state == UNIT_STARTING || x->start_queued)
                         continue;
                 if (x->state == UNIT_STOPPING) {
                         /* Let the stop finish, then come back up. */
                         x->start_after_stop = true;
                         continue;
                 }
-                /* A unit whose hard dependency did not come up is not started. */
-                /* (One still pulling its image is not failed: it is on its way.) */
-                for (size_t j = 0; j < i; j++)
-                        if (unit_requires(x, ordered[j]) && ordered[j]->state != UNIT_RUNNING &&
-                            ordered[j]->state != UNIT_STARTING)
-                                failed_dep = true;
-                if (failed_dep) {
-                        x->result = UNIT_RESULT_DEPENDENCY;
-                        unit_set_state(x, UNIT_FAILED);
-                        if (x == u) {
-                                if (asprintf(ret_error, "a required dependency of %s failed to start", u->name) < 0)
-                                        return -ENOMEM;
-                                ret = -ENOLINK;
-                        }
+                x->start_queued = true;
+                x->start_manual = x == u ? manual : false;
+                x->timer_source = sd_event_source_disable_unref(x->timer_source); /* a pending auto-restart */
+        }
+        manager_schedule_start_queue(m);
+        return ret;
+}
+
+/* How long one turn of the event loop may spend starting queued units: each start costs a
+ * millisecond or more of file system and cgroup work before its child takes over, and the loop
+ * must stay responsive (a D-Bus call, a restart timer, the setups already under way) while a
+ * reload starts hundreds. At least one start per turn. */
+#define START_QUEUE_SLICE_USEC (5 * USEC_PER_MSEC)
+
+static bool unit_start_blocked(Manager *m, Unit *u) {
+        for (size_t j = 0; j < m->n_units; j++) {
+                Unit *v = m->units[j];
+                if (v != u && (v->start_queued || v->state == UNIT_STARTING) && unit_orders_after(u, v))
+                        return true;
+        }
+        return false;
+}
+
+/* A unit whose hard dependency is down (failed, or never came up) is not started. One that is
+ * still starting or restarting is on its way. */
+static Unit *unit_failed_dependency(Manager *m, Unit *u) {
+        const UnitSettings *s = unit_settings(u);
+        char **lists[] = { s ? s->requires : NULL, s ? s->binds_to : NULL };
+
+        for (size_t k = 0; k < ELEMENTSOF(lists); k++)
+                STRV_FOREACH (d, lists[k]) {
+                        Unit *v = manager_get_unit(m, *d);
+                        if (v && v != u && !v->start_queued && (v->state == UNIT_FAILED || v->state == UNIT_INACTIVE))
+                                return v;
+                }
+        return NULL;
+}
+
+static int on_start_queue(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+        usec_t deadline = now_usec(CLOCK_MONOTONIC) + START_QUEUE_SLICE_USEC;
+        bool more = false, started = false;
+
+        for (size_t i = 0; i < m->n_units; i++) {
+                Unit *u = m->units[i];
+                _cleanup_free_ char *error = NULL;
+                Unit *dep;
+                int r;
+
+                if (!u->start_queued)
+                        continue;
+                if (m->exiting) {
+                        u->start_queued = false;
+                        unit_cancel_waiters(u, "supd is shutting down");
                         continue;
                 }
-                r = unit_start(x, x == u ? manual : false, &error);
-                if (r < 0) {
-                        log_warning("%s: start failed: %s", x->name, error ?: strerror(-r));
-                        if (x == u) {
-                                *ret_error = TAKE_PTR(error);
-                                ret = r;
-                        }
+                if (unit_start_blocked(m, u))
+                        continue; /* the state change that unblocks it schedules us again */
+                if (started && now_usec(CLOCK_MONOTONIC) >= deadline) {
+                        more = true;
+                        break;
                 }
+                u->start_queued = false;
+                dep = unit_failed_dependency(m, u);
+                if (dep) {
+                        free(u->last_error);
+                        if (asprintf(&u->last_error, "a required dependency, %s, failed to start", dep->name) < 0)
+                                u->last_error = NULL;
+                        u->result = UNIT_RESULT_DEPENDENCY;
+                        log_warning("%s: %s", u->name, strna(u->last_error));
+                        unit_set_state(u, UNIT_FAILED);
+                        unit_cancel_waiters(u, NULL);
+                        continue;
+                }
+                started = true;
+                r = unit_start(u, u->start_manual, &error);
+                if (r < 0)
+                        log_warning("%s: start failed: %s", u->name, error ?: strerror(-r));
+                /* A unit that did not get as far as starting answers its callers now. */
+                if (!unit_is_busy(u))
+                        unit_cancel_waiters(u, NULL);
         }
-        return ret;
+        if (more)
+                manager_schedule_start_queue(m);
+        return 0;
+}
+
+/* A timer due at once rather than a defer source: a defer source that stays pending keeps
+ * sd-event from polling its fds at all, and the point of the budget is that D-Bus calls and
+ * the setups already under way are served between two batches. */
+void manager_schedule_start_queue(Manager *m) {
+        int r;
+
+        if (m->start_queue_source) {
+                r = sd_event_source_set_time_relative(m->start_queue_source, 0);
+                if (r >= 0)
+                        r = sd_event_source_set_enabled(m->start_queue_source, SD_EVENT_ONESHOT);
+        } else {
+                r = sd_event_add_time_relative(m->event, &m->start_queue_source, CLOCK_MONOTONIC, 0, 1, on_start_queue,
+                                               m);
+                if (r >= 0)
+                        (void) sd_event_source_set_description(m->start_queue_source, "manager-start-queue");
+        }
+        if (r < 0)
+                log_error_errno(r, "Cannot schedule the start queue: %m");
 }
 
 /* A queued stop proceeds once nothing still running or stopping is ordered after it (that unit
@@ -381,6 +462,11 @@ static void queue_stop(Manager *m, Unit *u) {
 
 int manager_stop_unit(Manager *m, Unit *u) {
         u->stop_requested = true;
+        if (u->start_queued) {
+                u->start_queued = false;
+                if (!unit_is_busy(u))
+                        unit_cancel_waiters(u, NULL);
+        }
         if (u->state == UNIT_AUTO_RESTART) {
                 (void) unit_stop(u);
                 return 0;

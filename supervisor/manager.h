@@ -51,6 +51,7 @@ typedef struct Manager {
         bool exiting;
         sd_event_source *exit_source;
         sd_event_source *gc_source;
+        sd_event_source *start_queue_source; /* starts queued units, a few per turn of the loop */
 } Manager;
 
 int manager_new(const char *root, Manager **ret);
@@ -71,8 +72,12 @@ void manager_remove_unit(Manager *m, Unit *u);
 /* Units a name addresses: the unit itself, or all replicas "name@i" of a replicated unit. */
 size_t manager_match_units(Manager *m, const char *name, Unit ***ret);
 
-/* Start a unit and what it pulls in (Requires=, Wants=, BindsTo=), in After=/Before= order. */
+/* Start a unit and what it pulls in (Requires=, Wants=, BindsTo=), in After=/Before= order: they
+ * are queued and started from the event loop, each once the units it is ordered after have
+ * finished starting. Fails at once only for a missing dependency or an ordering cycle. */
 int manager_start_unit(Manager *m, Unit *u, bool manual, char **ret_error);
+/* Units settled or came up: queued starts may proceed (from the event loop). */
+void manager_schedule_start_queue(Manager *m);
 /* Queue a stop of u and of the units that require or bind to it, in reverse order. */
 int manager_stop_unit(Manager *m, Unit *u);
 /* Something stopped: let queued stops proceed and bound units follow. */

@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include "basic/fileio.h"
@@ -9,6 +10,7 @@
 #include "basic/strv.h"
 #include "container.h"
 #include "image/image-store.h"
+#include "manager-exec.h"
 #include "manager-image.h"
 #include "manager.h"
 #include "reconcile.h"
@@ -76,6 +78,11 @@ const UnitSettings *unit_settings(const Unit *u) {
         return u->file ? &u->file->settings : NULL;
 }
 
+bool unit_is_busy(const Unit *u) {
+        return u->state == UNIT_STARTING || u->state == UNIT_STOPPING || u->stop_queued || u->start_queued ||
+               u->start_after_stop;
+}
+
 bool unit_is_active(const Unit *u) {
         return u->state == UNIT_STARTING || u->state == UNIT_RUNNING || u->state == UNIT_STOPPING ||
                u->state == UNIT_AUTO_RESTART;
@@ -111,8 +118,8 @@ static void unit_answer_job(Unit *u, Job *j, const char *gone) {
                                  : u->not_found      ? "unit file was removed"
                                                      : "unit was stopped");
                 else if (u->state == UNIT_AUTO_RESTART)
-                        snprintf(buf, sizeof(buf), "Unit %s failed (%s) and will be restarted.", u->name,
-                                 unit_result_to_string(u->result));
+                        snprintf(buf, sizeof(buf), "Unit %s failed (%s)%s%s; it will be restarted.", u->name,
+                                 unit_result_to_string(u->result), u->last_error ? ": " : "", strempty(u->last_error));
                 else
                         snprintf(buf, sizeof(buf), "Unit %s failed (%s)%s%s.", u->name,
                                  unit_result_to_string(u->result), u->last_error ? ": " : "", strempty(u->last_error));
@@ -165,9 +172,13 @@ static void unit_end_instance(Unit *u) {
         u->instance = instance_free(u->instance);
 }
 
+static void unit_abandon_spawn(Unit *u);
+
 Unit *unit_free(Unit *u) {
         if (!u)
                 return NULL;
+        unit_abandon_spawn(u);
+        u->run_call = sd_bus_message_unref(u->run_call);
         if (u->instance && u->instance->pid <= 0 &&
             (!u->instance->cgroup || cgroup_is_populated(u->instance->cgroup) == 0))
                 unit_end_instance(u);
@@ -219,6 +230,8 @@ void unit_set_state(Unit *u, UnitState state) {
                 unit_answer_waiters(u, NULL);
         if (state == UNIT_INACTIVE || state == UNIT_FAILED || state == UNIT_AUTO_RESTART)
                 manager_unit_settled(u->manager, u);
+        if (state != UNIT_STARTING && state != UNIT_STOPPING)
+                manager_schedule_start_queue(u->manager); /* units ordered after this one may go on */
 }
 
 static int unit_ensure_instance(Unit *u) {
@@ -342,8 +355,8 @@ static void unit_enter_dead(Unit *u, UnitResult result, bool allow_restart) {
                                 char buf[512];
                                 snprintf(buf, sizeof(buf), "Failed to start %s: %s", u->name, error ?: strerror(-r));
                                 job_fail(waiters[i], buf);
-                        } else if (u->state == UNIT_STARTING) {
-                                /* Pulling its image: the answer comes when it runs, or does not. */
+                        } else if (unit_is_busy(u)) {
+                                /* Queued or starting: the answer comes when it runs, or does not. */
                                 if (unit_add_waiter(u, waiters[i]) >= 0) {
                                         job_unref(waiters[i]);
                                         continue;
@@ -393,7 +406,9 @@ void unit_process_exited(Unit *u, int code, int status, bool oom) {
                 /* An ordered stop: SIGKILL after the timeout is a timeout; the StopSignal or a
                  * clean exit is success. */
                 UnitResult result;
-                if (u->sigkill_sent)
+                if (u->stop_during_setup)
+                        result = UNIT_RESULT_SUCCESS;
+                else if (u->sigkill_sent)
                         result = UNIT_RESULT_TIMEOUT;
                 else if (kind == EXIT_KIND_CLEAN || (code != CLD_EXITED && st && status == st->stop_signal))
                         result = UNIT_RESULT_SUCCESS;
@@ -543,15 +558,141 @@ static int unit_make_cgroup(Unit *u, const UnitSettings *s, char **ret_error) {
         return r;
 }
 
+/* ---- The spawn phase: the container is set up by its child while the loop goes on ---- */
+
+static void unit_spawn_done(Unit *u, int result);
+
+static int on_spawn_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        Unit *u = userdata;
+        int r = spawn_handle_process(u->spawn);
+
+        if (r != SPAWN_PENDING)
+                unit_spawn_done(u, r);
+        return 0;
+}
+
+static int on_spawn_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
+        Unit *u = userdata;
+
+        log_warning("%s: the container's setup timed out.", u->name);
+        unit_spawn_done(u, spawn_handle_abort(u->spawn, -ETIMEDOUT));
+        return 0;
+}
+
+/* Stops watching the setup and hands the child to the instance's exit watch (also when the setup
+ * failed: the child exits 125-127 by itself, or was killed). Returns the error line, if any. */
+static char *unit_spawn_finish(Unit *u) {
+        _cleanup_close_ int pidfd = -EBADF;
+        char *error = NULL;
+        pid_t pid = 0;
+        int r;
+
+        u->spawn_source = sd_event_source_disable_unref(u->spawn_source);
+        u->spawn_timer = sd_event_source_disable_unref(u->spawn_timer);
+        if (spawn_handle_error(u->spawn, NULL))
+                error = strdup(spawn_handle_error(u->spawn, NULL));
+        r = spawn_handle_take(u->spawn, &pid, &pidfd, u->transient ? &u->run_pty_master : NULL);
+        u->spawn = spawn_handle_free(u->spawn);
+        if (r >= 0) {
+                r = instance_watch(u->instance, u->manager->event, pid, pidfd, on_instance_exit, u);
+                if (r >= 0)
+                        TAKE_FD(pidfd);
+        }
+        if (r < 0) {
+                /* Nothing to watch the child with: it must not outlive our knowledge of it. */
+                log_error_errno(r, "%s: cannot watch the container's process: %m", u->name);
+                if (pidfd >= 0)
+                        (void) syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+                if (pid > 0)
+                        (void) waitpid(pid, NULL, 0);
+        }
+        return error;
+}
+
+/* A supd going away (LiveRestore=yes) or a unit being freed mid-setup: kill the half-made
+ * container; whoever adopts can find nothing half-made. */
+static void unit_abandon_spawn(Unit *u) {
+        _cleanup_close_ int pidfd = -EBADF;
+        pid_t pid = 0;
+
+        if (!u->spawn)
+                return;
+        u->spawn_source = sd_event_source_disable_unref(u->spawn_source);
+        u->spawn_timer = sd_event_source_disable_unref(u->spawn_timer);
+        (void) spawn_handle_abort(u->spawn, -ECANCELED);
+        if (spawn_handle_take(u->spawn, &pid, &pidfd, NULL) >= 0 && pid > 0)
+                (void) waitpid(pid, NULL, 0); /* SIGKILLed: gone at once */
+        u->spawn = spawn_handle_free(u->spawn);
+}
+
+static void unit_spawn_done(Unit *u, int result) {
+        const UnitSettings *s = unit_settings(u);
+        _cleanup_free_ char *error = unit_spawn_finish(u);
+        Instance *i = u->instance;
+        int r;
+
+        if (result < 0 && !error)
+                error = strdup(strerror(-result));
+        if (result != SPAWN_EXECUTED || i->pid <= 0) {
+                /* The container could not run its command: one line for the log and status; the
+                 * exit (125-127) reaches the restart engine through on_instance_exit(). */
+                log_error("%s: %s", u->name, strna(error));
+                free(u->last_error);
+                u->last_error = TAKE_PTR(error);
+                if (i->pid <= 0) {
+                        u->result = UNIT_RESULT_RESOURCES;
+                        unit_set_state(u, UNIT_FAILED);
+                }
+                manager_exec_unit_spawned(u->manager, u);
+                return;
+        }
+
+        r = instance_write_record(i, u->hash, s && !s->rootfs ? s->image : NULL, s ? s->rootfs : NULL);
+        if (r < 0)
+                log_warning_errno(r, "%s: cannot write the state record of run %s, ignoring: %m", u->name, i->id);
+        log_info("%s: started, PID %d, run %s.", u->name, (int) i->pid, i->id);
+        manager_exec_unit_spawned(u->manager, u);
+        unit_set_state(u, UNIT_RUNNING);
+}
+
+/* Takes what the plan owns (on success and failure alike). */
+static int unit_spawn(Unit *u, ContainerPlan *plan) {
+        Instance *i = u->instance;
+        usec_t timeout = plan->params.setup_timeout ?: 30 * USEC_PER_SEC;
+        int r;
+
+        i->plan = newdup(ContainerPlan, plan, 1);
+        if (!i->plan)
+                return -ENOMEM;
+        *plan = (ContainerPlan){ .log_fd = -EBADF };
+
+        r = spawn_container_begin(&i->plan->params, &u->spawn);
+        /* The child has its own copies of the caller's fds now (supctl run). */
+        for (size_t k = 0; k < 3; k++)
+                u->run_stdio[k] = safe_close(u->run_stdio[k]);
+        if (r < 0)
+                return r;
+        r = sd_event_add_io(u->manager->event, &u->spawn_source, spawn_handle_fd(u->spawn), EPOLLIN, on_spawn_io, u);
+        if (r >= 0)
+                r = sd_event_add_time_relative(u->manager->event, &u->spawn_timer, CLOCK_MONOTONIC, timeout,
+                                               USEC_PER_MSEC, on_spawn_timeout, u);
+        if (r < 0) {
+                unit_abandon_spawn(u);
+                return r;
+        }
+        (void) sd_event_source_set_description(u->spawn_source, "unit-spawn");
+        (void) sd_event_source_set_description(u->spawn_timer, "unit-spawn-timeout");
+        return 0;
+}
+
 int unit_start(Unit *u, bool manual, char **ret_error) {
         const UnitSettings *s = unit_settings(u);
         Manager *m = u->manager;
         _cleanup_(container_plan_done) ContainerPlan plan = { .log_fd = -EBADF };
-        _cleanup_free_ char *error = NULL, *hostname = NULL;
+        _cleanup_free_ char *hostname = NULL;
         ContainerPaths paths = { .run_dir = m->run_dir, .state_dir = m->state_dir, .log_dir = m->log_dir };
         Instance *i;
-        int pidfd = -EBADF, r;
-        pid_t pid = 0;
+        int r;
 
         _cleanup_(image_freep) Image *image = NULL;
         bool resume = u->image_pulled;
@@ -585,6 +726,8 @@ int unit_start(Unit *u, bool manual, char **ret_error) {
         if (!resume && !start_limit_test(&u->start_limit, s->start_limit_interval, s->start_limit_burst,
                                          now_usec(CLOCK_MONOTONIC))) {
                 *ret_error = strdup("start request repeated too quickly");
+                free(u->last_error);
+                u->last_error = strdup("start request repeated too quickly");
                 u->result = UNIT_RESULT_START_LIMIT_HIT;
                 unit_set_state(u, UNIT_FAILED);
                 return -EAGAIN;
@@ -628,7 +771,10 @@ int unit_start(Unit *u, bool manual, char **ret_error) {
         unit_set_state(u, UNIT_STARTING);
         u->have_exit = false;
         u->sigkill_sent = false;
+        u->stop_during_setup = false;
         u->result = UNIT_RESULT_SUCCESS;
+        free(u->last_error);
+        u->last_error = NULL;
 
         if (u->transient) {
                 /* supctl run: the caller's terminal or fds instead of the log. */
@@ -651,47 +797,17 @@ int unit_start(Unit *u, bool manual, char **ret_error) {
                         plan.params.prepare_userdata = i->cgroup;
                 }
         }
-        r = spawn_container(&plan.params, &pid, &pidfd, u->transient ? &u->run_pty_master : NULL, &error);
+        u->hash = unit_settings_hash(s);
+        r = unit_spawn(u, &plan);
         if (r < 0) {
                 if (asprintf(ret_error, "spawn: %s", strerror(-r)) < 0)
                         return -ENOMEM;
+                free(u->last_error);
+                u->last_error = strdup(*ret_error);
                 u->result = UNIT_RESULT_RESOURCES;
                 unit_set_state(u, UNIT_FAILED);
                 return r;
         }
-
-        r = instance_watch(i, m->event, pid, pidfd, on_instance_exit, u);
-        if (r < 0) {
-                (void) instance_signal(i, SIGKILL);
-                (void) waitpid(pid, NULL, 0);
-                instance_release_process(i);
-                u->result = UNIT_RESULT_RESOURCES;
-                unit_set_state(u, UNIT_FAILED);
-                return r;
-        }
-
-        u->hash = unit_settings_hash(s);
-        free(u->last_error);
-        u->last_error = NULL;
-        i->plan = newdup(ContainerPlan, &plan, 1);
-        if (i->plan)
-                plan = (ContainerPlan){ .log_fd = -EBADF };
-
-        if (error) {
-                /* The container could not run its command: one line for the log and status; the
-                 * exit (125-127) reaches the restart engine through on_child_exit(). */
-                log_error("%s: %s", u->name, error);
-                u->last_error = TAKE_PTR(error);
-                *ret_error = strdup(u->last_error);
-                unit_set_state(u, UNIT_RUNNING);
-                return -ENOEXEC;
-        }
-
-        r = instance_write_record(i, u->hash, s->rootfs ? NULL : s->image, s->rootfs);
-        if (r < 0)
-                log_warning_errno(r, "%s: cannot write the state record of run %s, ignoring: %m", u->name, i->id);
-        log_info("%s: started, PID %d, run %s.", u->name, (int) i->pid, i->id);
-        unit_set_state(u, UNIT_RUNNING);
         return 0;
 }
 
@@ -702,6 +818,7 @@ int unit_stop(Unit *u) {
 
         u->stop_requested = true;
         u->stop_queued = false;
+        u->start_queued = false;
 
         switch (u->state) {
         case UNIT_AUTO_RESTART:
@@ -716,6 +833,18 @@ int unit_stop(Unit *u) {
                 return 0;
         default:
                 break;
+        }
+        if (u->spawn) {
+                /* Mid-setup: the half-made container is killed; its exit ends the stop. */
+                _cleanup_free_ char *error = NULL;
+                (void) spawn_handle_abort(u->spawn, -ECANCELED);
+                error = unit_spawn_finish(u);
+                manager_exec_unit_spawned(u->manager, u);
+                if (unit_main_pid(u) > 0) {
+                        u->stop_during_setup = true;
+                        unit_set_state(u, UNIT_STOPPING);
+                        return 0;
+                }
         }
         if (unit_main_pid(u) <= 0) {
                 /* Still pulling its image: nothing to signal. A restart comes back up from here. */

@@ -56,12 +56,19 @@ typedef struct Unit {
         UnitResult result;
         bool stop_requested;   /* a manual stop: the restart policy must not undo it */
         bool stop_queued;      /* waiting for units ordered after it to stop first */
+        bool start_queued;     /* waiting for the units it is ordered after to finish starting */
+        bool start_manual;     /* that queued start was asked for by a user */
         bool start_after_stop; /* a restart in progress */
         bool sigkill_sent;
+        bool stop_during_setup; /* stopped while its container was being set up: killed, and that is fine */
         bool image_pulled; /* the pull this start waited for is done: go on */
         unsigned visit;    /* graph walk marker */
 
         Instance *instance;         /* the current run: from a start until the unit is down for good */
+        struct SpawnHandle *spawn;  /* the container being set up (state starting) */
+        sd_event_source *spawn_source;
+        sd_event_source *spawn_timer;
+        sd_bus_message *run_call; /* supctl run: answered with the pty once the container is set up */
         bool transient;             /* made by supctl run, not by a unit file */
         bool remove_after;          /* supctl run --rm: forget it and its state once it is down */
         int run_stdio[3];           /* supctl run without -t: the caller's fds */
@@ -94,9 +101,13 @@ Unit *unit_free(Unit *u);
 /* The one place that changes u->state: logs, stamps times, answers waiters. */
 void unit_set_state(Unit *u, UnitState state);
 
-/* Starts the process now (dependencies are the manager's business). Counts against the start limit.
- * manual: a start requested by a user, which resets the restart counters. */
+/* Starts the container (dependencies are the manager's business). Counts against the start limit.
+ * manual: a start requested by a user, which resets the restart counters. Returns at once: the
+ * unit is then starting (an image pull or the container's setup under way; running or failed
+ * follows from the event loop), or failed with *ret_error saying why (also in last_error). */
 int unit_start(Unit *u, bool manual, char **ret_error);
+/* Starting, stopping, or waiting to do either: a reload or a start waits for it. */
+bool unit_is_busy(const Unit *u);
 /* Sends StopSignal= and arms the stop timeout; the state becomes inactive/failed on exit. */
 int unit_stop(Unit *u);
 int unit_kill(Unit *u, int sig);

@@ -64,6 +64,8 @@ wait "$pinger" 2>/dev/null || true
 pinger=
 running=$(sup list --json | jq '[.[] | select(.sub == "running")] | length')
 worst_ping=$(grep -v fail "$work/pings" | sort -n | tail -1)
+median_ping=$(grep -v fail "$work/pings" | sort -n | awk '{ a[NR] = $1 } END { print NR ? a[int((NR + 1) / 2)] : 0 }')
+echo "Pings in order (ms): $(grep -v fail "$work/pings" | tr '\n' ' ')" >&2
 pings=$(grep -vc fail "$work/pings" || true)
 failed_pings=$(grep -c fail "$work/pings" || true)
 
@@ -91,6 +93,7 @@ printf '%-44s %10s\n' "what" "value"
 printf '%-44s %10s\n' "units started by one reload" "$running/$n"
 printf '%-44s %10s\n' "reload until all running, ms" "$start_ms"
 printf '%-44s %10s\n' "worst Ping during it, ms ($pings Pings)" "$worst_ping"
+printf '%-44s %10s\n' "median Ping, ms (busctl's own start included)" "$median_ping"
 printf '%-44s %10s\n' "Pings that failed" "$failed_pings"
 printf '%-44s %10s\n' "no-op reload of $m units, ms" "$noop_ms"
 printf '%-44s %10s\n' "reload of $m units, one changed, ms" "$one_ms"

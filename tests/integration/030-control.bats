@@ -232,3 +232,30 @@ PY
         [ "$(cat "$TEST_ROOT/restart.rc")" -eq 1 ]
         assert_contains "$(cat "$TEST_ROOT/restart.out")" "Unit slow failed (resources)"
 }
+
+@test "supd answers while a reload waits for its starts; the reply says which start failed, and why" {
+        start_supd
+        hanging_registry_unit slow
+        # Both autostart now: the reload starts them and waits for them.
+        simple_unit quick
+        printf '[Install]\nWantedBy=multi-user.target\n' >>"$UNITS/slow.container"
+        ( rc=0; "$SUPCTL" --root "$TEST_ROOT" reload >"$TEST_ROOT/reload.out" 2>&1 || rc=$?
+          echo "$rc" >"$TEST_ROOT/reload.rc" ) &
+        reload_pid=$!
+        wait_until 10 grep -q "slow: pulling " "$TEST_ROOT/supd.log"
+        # The reload is still waiting for slow; every other call is answered meanwhile.
+        wait_until 10 state_is quick running
+        run supctl list
+        [ "$status" -eq 0 ]
+        assert_contains "$output" "quick"
+        [ ! -e "$TEST_ROOT/reload.rc" ]
+        # The registry goes away: the pull fails, and only then does the reload answer.
+        end_bg "$HANG_PID"
+        HANG_PID=
+        wait_until 20 test -s "$TEST_ROOT/reload.rc"
+        wait "$reload_pid" || true
+        cat "$TEST_ROOT/reload.out"
+        grep -qx "started quick" "$TEST_ROOT/reload.out"
+        # "failed slow: WHY", the pull's own error.
+        grep -qE "^failed slow: .+" "$TEST_ROOT/reload.out"
+}
