@@ -11,6 +11,7 @@
 
 #include "basic/fileio.h"
 #include "basic/macro.h"
+#include "basic/time-util.h"
 #include "container.h"
 #include "instance.h"
 #include "runtime/spawn.h"
@@ -58,9 +59,16 @@ void instance_release_process(Instance *i) {
         i->start_time = 0;
 }
 
+static void instance_stop_waiting(Instance *i) {
+        i->empty_source = sd_event_source_disable_unref(i->empty_source);
+        i->empty_timer = sd_event_source_disable_unref(i->empty_timer);
+        i->on_empty = NULL;
+}
+
 Instance *instance_free(Instance *i) {
         if (!i)
                 return NULL;
+        instance_stop_waiting(i);
         instance_release_process(i);
         i->cgroup = cgroup_free(i->cgroup);
         safe_close(i->dir_fd);
@@ -121,6 +129,74 @@ int instance_watch(Instance *i, sd_event *e, pid_t pid, int pidfd, InstanceExitH
         if (r < 0)
                 return r;
         (void) sd_event_source_set_description(i->exit_source, "instance-exit");
+        return 0;
+}
+
+#define EMPTY_TIMEOUT_USEC (5 * USEC_PER_SEC)
+#define EMPTY_POLL_USEC (10 * USEC_PER_MSEC)
+
+static void instance_empty_check(Instance *i, bool deadline) {
+        InstanceEmptyHandler cb = i->on_empty;
+        void *userdata = i->empty_userdata;
+
+        if (i->empty_source)
+                cgroup_populated_fd_drain(sd_event_source_get_io_fd(i->empty_source));
+        if (!deadline && i->cgroup && cgroup_is_populated(i->cgroup) > 0) {
+                /* Still going: on v1 nothing tells us, look again shortly. */
+                if (!i->empty_source && i->empty_timer) {
+                        usec_t next = now_usec(CLOCK_MONOTONIC) + EMPTY_POLL_USEC;
+                        (void) sd_event_source_set_time(i->empty_timer, MIN(next, i->empty_deadline));
+                        (void) sd_event_source_set_enabled(i->empty_timer, SD_EVENT_ONESHOT);
+                }
+                return;
+        }
+        instance_stop_waiting(i);
+        cb(i, userdata);
+}
+
+static int on_empty_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        instance_empty_check(userdata, false);
+        return 0;
+}
+
+static int on_empty_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        Instance *i = userdata;
+        instance_empty_check(i, usec >= i->empty_deadline);
+        return 0;
+}
+
+int instance_wait_empty(Instance *i, sd_event *e, InstanceEmptyHandler on_empty, void *userdata) {
+        _cleanup_close_ int fd = -EBADF;
+        int r;
+
+        if (!i->cgroup)
+                return 1;
+        /* The fd first, then the look: no change can fall between them. */
+        r = cgroup_populated_fd(i->cgroup, &fd);
+        if (r < 0 && r != -EOPNOTSUPP)
+                return r;
+        if (cgroup_is_populated(i->cgroup) <= 0)
+                return 1;
+
+        i->empty_deadline = now_usec(CLOCK_MONOTONIC) + EMPTY_TIMEOUT_USEC;
+        if (fd >= 0) {
+                r = sd_event_add_io(e, &i->empty_source, fd, EPOLLIN, on_empty_io, i);
+                if (r < 0)
+                        return r;
+                (void) sd_event_source_set_io_fd_own(i->empty_source, true);
+                TAKE_FD(fd);
+                (void) sd_event_source_set_description(i->empty_source, "instance-cgroup-empty");
+        }
+        r = sd_event_add_time(e, &i->empty_timer, CLOCK_MONOTONIC,
+                              i->empty_source ? i->empty_deadline : now_usec(CLOCK_MONOTONIC) + EMPTY_POLL_USEC,
+                              USEC_PER_MSEC, on_empty_timer, i);
+        if (r < 0) {
+                instance_stop_waiting(i);
+                return r;
+        }
+        (void) sd_event_source_set_description(i->empty_timer, "instance-cgroup-empty-timer");
+        i->on_empty = on_empty;
+        i->empty_userdata = userdata;
         return 0;
 }
 

@@ -21,6 +21,8 @@
 struct ContainerPlan;
 typedef struct Instance Instance;
 
+typedef void (*InstanceEmptyHandler)(Instance *i, void *userdata);
+
 /* The container's PID 1 is gone. code: CLD_EXITED, CLD_KILLED or CLD_DUMPED, from our init's exit
  * record when there is one, else from waitid(); a process supd did not fork and that left no
  * record reads as killed by SIGKILL. */
@@ -43,6 +45,13 @@ struct Instance {
         sd_event_source *exit_source;
         InstanceExitHandler on_exit;
         void *userdata;
+
+        /* instance_wait_empty() */
+        sd_event_source *empty_source; /* cgroup.events changed (cgroup2) */
+        sd_event_source *empty_timer;  /* the next look (v1), or the deadline */
+        usec_t empty_deadline;
+        InstanceEmptyHandler on_empty;
+        void *empty_userdata;
 };
 
 /* A new run id and its state dir below run_dir/instances. */
@@ -62,6 +71,12 @@ int instance_watch(Instance *i, sd_event *e, pid_t pid, int pidfd, InstanceExitH
 void instance_release_process(Instance *i);
 /* pidfd_send_signal() to the container's PID 1; -ESRCH without a live process. */
 int instance_signal(Instance *i, int sig);
+
+/* After the exit: whatever was left in the cgroup was killed; waits, from the event loop, until
+ * the cgroup is empty (or 5 s have passed: processes stuck in the kernel must not hold the unit
+ * forever) and then calls on_empty. Returns 1 without calling it when there is nothing to wait
+ * for, 0 when it will, or a negative errno (then nothing waits). */
+int instance_wait_empty(Instance *i, sd_event *e, InstanceEmptyHandler on_empty, void *userdata);
 
 /* Writes the state record for the running process (and the "pid" file tools read). */
 int instance_write_record(Instance *i, uint64_t config_hash, const char *image, const char *rootfs);

@@ -360,7 +360,6 @@ static int on_start_queue(sd_event_source *s, uint64_t usec, void *userdata) {
                 Unit *u = m->units[i];
                 _cleanup_free_ char *error = NULL;
                 Unit *dep;
-                int r;
 
                 if (!u->start_queued)
                         continue;
@@ -378,19 +377,12 @@ static int on_start_queue(sd_event_source *s, uint64_t usec, void *userdata) {
                 u->start_queued = false;
                 dep = unit_failed_dependency(m, u);
                 if (dep) {
-                        free(u->last_error);
-                        if (asprintf(&u->last_error, "a required dependency, %s, failed to start", dep->name) < 0)
-                                u->last_error = NULL;
-                        u->result = UNIT_RESULT_DEPENDENCY;
-                        log_warning("%s: %s", u->name, strna(u->last_error));
-                        unit_set_state(u, UNIT_FAILED);
-                        unit_cancel_waiters(u, NULL);
+                        unit_fail(u, UNIT_RESULT_DEPENDENCY, "a required dependency, %s, failed to start", dep->name);
                         continue;
                 }
                 started = true;
-                r = unit_start(u, u->start_manual, &error);
-                if (r < 0)
-                        log_warning("%s: start failed: %s", u->name, error ?: strerror(-r));
+                /* A failure is the unit's, logged and shown by it (unit_fail()). */
+                (void) unit_start(u, u->start_manual, &error);
                 /* A unit that did not get as far as starting answers its callers now. */
                 if (!unit_is_busy(u))
                         unit_cancel_waiters(u, NULL);

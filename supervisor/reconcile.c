@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "basic/macro.h"
+#include "basic/string-table.h"
 #include "basic/strv.h"
 #include "reconcile.h"
 
@@ -194,11 +195,9 @@ int reconcile_plan(const DesiredSet *d, const ReconcileCurrent *cur, size_t n_cu
         return 0;
 }
 
-static const char *const op_table[_RECONCILE_OP_MAX] = {
-        [RECONCILE_KEEP] = "keep",         [RECONCILE_ADD] = "add",           [RECONCILE_UPDATE] = "update",
-        [RECONCILE_REPLACE] = "replace",   [RECONCILE_KEEP_BAD] = "keep-bad",
+static const char *const reconcile_op_table[_RECONCILE_OP_MAX] = {
+        [RECONCILE_KEEP] = "keep",       [RECONCILE_ADD] = "add",           [RECONCILE_UPDATE] = "update",
+        [RECONCILE_REPLACE] = "replace", [RECONCILE_KEEP_BAD] = "keep-bad",
 };
 
-const char *reconcile_op_to_string(ReconcileOp op) {
-        return op >= 0 && op < _RECONCILE_OP_MAX ? op_table[op] : NULL;
-}
+DEFINE_STRING_TABLE_LOOKUP_TO_STRING(reconcile_op, ReconcileOp);

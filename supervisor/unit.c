@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include "basic/fileio.h"
 #include "basic/log.h"
+#include "basic/string-table.h"
 #include "basic/strv.h"
 #include "container.h"
 #include "image/image-store.h"
@@ -35,17 +38,9 @@ static const char *const unit_result_table[_UNIT_RESULT_MAX] = {
         [UNIT_RESULT_RESOURCES] = "resources", [UNIT_RESULT_DEPENDENCY] = "dependency",
 };
 
-const char *unit_state_to_string(UnitState s) {
-        return s >= 0 && s < _UNIT_STATE_MAX ? unit_state_table[s] : NULL;
-}
-
-const char *unit_active_state_to_string(UnitState s) {
-        return s >= 0 && s < _UNIT_STATE_MAX ? unit_active_state_table[s] : NULL;
-}
-
-const char *unit_result_to_string(UnitResult r) {
-        return r >= 0 && r < _UNIT_RESULT_MAX ? unit_result_table[r] : NULL;
-}
+DEFINE_STRING_TABLE_LOOKUP_TO_STRING(unit_state, UnitState);
+DEFINE_STRING_TABLE_LOOKUP_TO_STRING(unit_active_state, UnitState);
+DEFINE_STRING_TABLE_LOOKUP_TO_STRING(unit_result, UnitResult);
 
 const char *unit_sub_state(const Unit *u) {
         switch (u->state) {
@@ -234,6 +229,24 @@ void unit_set_state(Unit *u, UnitState state) {
                 manager_schedule_start_queue(u->manager); /* units ordered after this one may go on */
 }
 
+void unit_fail(Unit *u, UnitResult result, const char *fmt, ...) {
+        char *msg = NULL;
+        va_list ap;
+
+        if (fmt) {
+                va_start(ap, fmt);
+                if (vasprintf(&msg, fmt, ap) < 0)
+                        msg = NULL;
+                va_end(ap);
+        }
+        free(u->last_error);
+        u->last_error = msg;
+        u->result = result;
+        if (msg)
+                log_error("%s: %s", u->name, msg);
+        unit_set_state(u, UNIT_FAILED);
+}
+
 static int unit_ensure_instance(Unit *u) {
         if (u->instance)
                 return 0;
@@ -374,9 +387,25 @@ static void unit_enter_dead(Unit *u, UnitResult result, bool allow_restart) {
         unit_set_state(u, result == UNIT_RESULT_SUCCESS ? UNIT_INACTIVE : UNIT_FAILED);
 }
 
+static void on_instance_empty(Instance *i, void *userdata) {
+        Unit *u = userdata;
+        unit_process_exited(u, u->exit_pending.code, u->exit_pending.status, u->exit_pending.oom);
+}
+
+/* PID 1 is gone; the unit is down once nothing of the container is left in its cgroup (the
+ * kernel kills the rest of the PID namespace, and whatever joined from outside is killed now). */
 static void on_instance_exit(Instance *i, int code, int status, void *userdata) {
         Unit *u = userdata;
-        unit_process_exited(u, code, status, unit_finish_cgroup(u));
+        int r;
+
+        u->exit_pending.code = code;
+        u->exit_pending.status = status;
+        u->exit_pending.oom = unit_finish_cgroup(u);
+        r = instance_wait_empty(i, u->manager->event, on_instance_empty, u);
+        if (r < 0)
+                log_warning_errno(r, "%s: cannot wait for the cgroup to empty, going on: %m", u->name);
+        if (r != 0)
+                on_instance_empty(i, u);
 }
 
 void unit_process_exited(Unit *u, int code, int status, bool oom) {
@@ -440,7 +469,9 @@ void unit_destroy_cgroup(Unit *u) {
 
         if (!c)
                 return;
-        r = cgroup_destroy(c);
+        /* Empty by now (the exit waited for that): removing it takes no waiting. A v1 directory
+         * still busy for a moment stays, empty, and is reused by the next start. */
+        r = cgroup_try_destroy(c);
         if (r < 0)
                 log_warning_errno(r, "%s: cannot remove the cgroup %s, ignoring: %m", u->name, cgroup_name(c));
         u->instance->cgroup = cgroup_free(c);
@@ -454,11 +485,7 @@ static void on_image_ready(Manager *m, int r, const char *message, void *userdat
         if (!u || u->state != UNIT_STARTING || unit_main_pid(u) > 0)
                 return;
         if (r < 0) {
-                log_error("%s: %s", u->name, message ?: strerror(-r));
-                free(u->last_error);
-                u->last_error = strdup(message ?: strerror(-r));
-                u->result = UNIT_RESULT_RESOURCES;
-                unit_set_state(u, UNIT_FAILED);
+                unit_fail(u, UNIT_RESULT_RESOURCES, "%s", message ?: strerror(-r));
                 return;
         }
         u->image_pulled = true;
@@ -500,10 +527,7 @@ static int unit_find_image(Unit *u, const UnitSettings *s, Image **ret, char **r
                      : r == -EBADMSG && store && image_store_damage(store) ? image_store_damage(store)
                                                                            : strerror(-r)) < 0)
                 return -ENOMEM;
-        free(u->last_error);
-        u->last_error = strdup(*ret_error);
-        u->result = UNIT_RESULT_RESOURCES;
-        unit_set_state(u, UNIT_FAILED);
+        unit_fail(u, UNIT_RESULT_RESOURCES, "%s", *ret_error);
         return r;
 }
 
@@ -636,12 +660,12 @@ static void unit_spawn_done(Unit *u, int result) {
         if (result != SPAWN_EXECUTED || i->pid <= 0) {
                 /* The container could not run its command: one line for the log and status; the
                  * exit (125-127) reaches the restart engine through on_instance_exit(). */
-                log_error("%s: %s", u->name, strna(error));
-                free(u->last_error);
-                u->last_error = TAKE_PTR(error);
-                if (i->pid <= 0) {
-                        u->result = UNIT_RESULT_RESOURCES;
-                        unit_set_state(u, UNIT_FAILED);
+                if (i->pid <= 0)
+                        unit_fail(u, UNIT_RESULT_RESOURCES, "%s", strna(error));
+                else {
+                        log_error("%s: %s", u->name, strna(error));
+                        free(u->last_error);
+                        u->last_error = TAKE_PTR(error);
                 }
                 manager_exec_unit_spawned(u->manager, u);
                 return;
@@ -726,10 +750,7 @@ int unit_start(Unit *u, bool manual, char **ret_error) {
         if (!resume && !start_limit_test(&u->start_limit, s->start_limit_interval, s->start_limit_burst,
                                          now_usec(CLOCK_MONOTONIC))) {
                 *ret_error = strdup("start request repeated too quickly");
-                free(u->last_error);
-                u->last_error = strdup("start request repeated too quickly");
-                u->result = UNIT_RESULT_START_LIMIT_HIT;
-                unit_set_state(u, UNIT_FAILED);
+                unit_fail(u, UNIT_RESULT_START_LIMIT_HIT, "start request repeated too quickly");
                 return -EAGAIN;
         }
 
@@ -761,10 +782,7 @@ int unit_start(Unit *u, bool manual, char **ret_error) {
         if (r < 0) {
                 if (!*ret_error && asprintf(ret_error, "cannot prepare the container: %s", strerror(-r)) < 0)
                         return -ENOMEM;
-                free(u->last_error);
-                u->last_error = strdup(*ret_error);
-                u->result = UNIT_RESULT_RESOURCES;
-                unit_set_state(u, UNIT_FAILED);
+                unit_fail(u, UNIT_RESULT_RESOURCES, "%s", *ret_error);
                 return r;
         }
 
@@ -802,10 +820,7 @@ int unit_start(Unit *u, bool manual, char **ret_error) {
         if (r < 0) {
                 if (asprintf(ret_error, "spawn: %s", strerror(-r)) < 0)
                         return -ENOMEM;
-                free(u->last_error);
-                u->last_error = strdup(*ret_error);
-                u->result = UNIT_RESULT_RESOURCES;
-                unit_set_state(u, UNIT_FAILED);
+                unit_fail(u, UNIT_RESULT_RESOURCES, "%s", *ret_error);
                 return r;
         }
         return 0;

@@ -77,6 +77,10 @@ typedef struct Unit {
         CgroupStats last_stats;     /* taken when the last run ended */
         sd_event_source *timer_source;
 
+        struct {
+                int code, status;
+                bool oom;
+        } exit_pending; /* PID 1's end, while the cgroup empties */
         bool have_exit;
         int exit_code; /* CLD_EXITED, CLD_KILLED, CLD_DUMPED */
         int exit_status;
@@ -100,6 +104,8 @@ Unit *unit_free(Unit *u);
 
 /* The one place that changes u->state: logs, stamps times, answers waiters. */
 void unit_set_state(Unit *u, UnitState state);
+/* The unit failed: why (NULL: keep the last error), the result, the state; logged once, here. */
+void unit_fail(Unit *u, UnitResult result, const char *fmt, ...) _printf_(3, 4);
 
 /* Starts the container (dependencies are the manager's business). Counts against the start limit.
  * manual: a start requested by a user, which resets the restart counters. Returns at once: the

@@ -14,6 +14,7 @@
 #include "basic/fileio.h"
 #include "basic/macro.h"
 #include "basic/parse-util.h"
+#include "basic/string-table.h"
 #include "basic/strv.h"
 #include "cgroup.h"
 
@@ -66,22 +67,13 @@ static const struct {
         { "cpuacct", CGROUP_MASK_CPUACCT }, { "freezer", CGROUP_MASK_FREEZER },
 };
 
-static const char *const layout_table[_CGROUP_LAYOUT_MAX] = {
+static const char *const cgroup_layout_table[_CGROUP_LAYOUT_MAX] = {
         [CGROUP_LAYOUT_UNIFIED] = "unified",
         [CGROUP_LAYOUT_HYBRID] = "hybrid",
         [CGROUP_LAYOUT_LEGACY] = "legacy",
 };
 
-const char *cgroup_layout_to_string(CgroupLayout l) {
-        return l >= 0 && l < _CGROUP_LAYOUT_MAX ? layout_table[l] : NULL;
-}
-
-CgroupLayout cgroup_layout_from_string(const char *s) {
-        for (int i = 0; s && i < _CGROUP_LAYOUT_MAX; i++)
-                if (streq(layout_table[i], s))
-                        return (CgroupLayout) i;
-        return _CGROUP_LAYOUT_INVALID;
-}
+DEFINE_STRING_TABLE_LOOKUP(cgroup_layout, CgroupLayout);
 
 static void nap(void) {
         struct timespec ts = { .tv_nsec = WAIT_STEP_NSEC };

@@ -165,3 +165,37 @@ UNIT
         kill -0 "$SUPD_PID"
         run ! grep -q "in use by another supd" "$TEST_ROOT/supd.log"
 }
+
+@test "a start that fails in any phase leaves no run directory, cgroup or process behind" {
+        # The image phase: no such image (the store is empty, the name has no registry to ask).
+        write_unit noimage <<UNIT
+[Container]
+Image=localhost:1/none/such:1
+Exec=/bin/true
+UNIT
+        # The prepare phase: a volume whose source is missing, after the cgroup was made.
+        write_unit novolume <<UNIT
+[Container]
+Rootfs=$ROOTFS
+Volume=$TEST_ROOT/not-there:/data
+Exec=/bin/sleep 1000
+UNIT
+        # The setup inside the child: the command does not exist (exit 127).
+        write_unit noexec <<UNIT
+[Container]
+Rootfs=$ROOTFS
+Exec=/no/such/command
+UNIT
+        start_supd
+        for u in noimage novolume noexec; do
+                run supctl start "$u"
+                [ "$status" -eq 1 ]
+                wait_until 10 state_is "$u" failed
+                [ -n "$(prop "$u" LastError)" ]
+        done
+        # Every instance directory is gone, and so is every container cgroup.
+        [ -z "$(ls "$TEST_ROOT/run/supd/instances")" ]
+        [ -z "$(our_cgroups | grep -E '/(noimage|novolume|noexec)$')" ]
+        # No container process either: supd has no children left.
+        [ -z "$(ps --ppid "$SUPD_PID" -o pid=)" ]
+}
