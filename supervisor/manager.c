@@ -86,8 +86,10 @@ int manager_new(const char *root, Manager **ret) {
 Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
-        manager_bus_close(m);
-        manager_exec_done(m);
+        if (m->hooks.close)
+                m->hooks.close(m);
+        if (m->hooks.done)
+                m->hooks.done(m);
         /* Calls answered as units go must not find the ones already freed. */
         m->unit_index = hashmap_free(m->unit_index);
         for (size_t i = 0; i < m->n_units; i++)
@@ -482,8 +484,14 @@ static int on_gc(sd_event_source *s, void *userdata) {
         return 0;
 }
 
+void manager_unit_spawned(Manager *m, Unit *u) {
+        if (m->hooks.unit_spawned)
+                m->hooks.unit_spawned(m, u);
+}
+
 void manager_unit_settled(Manager *m, Unit *u) {
-        manager_exec_unit_settled(m, u);
+        if (m->hooks.unit_settled)
+                m->hooks.unit_settled(m, u);
         /* Units are freed from a deferred source, never under the caller's feet. */
         if (u->not_found && !unit_is_active(u)) {
                 if (!m->gc_source && sd_event_add_defer(m->event, &m->gc_source, on_gc, m) >= 0) {
@@ -851,7 +859,7 @@ int manager_startup(Manager *m) {
         if (r < 0)
                 return r;
 
-        r = manager_bus_listen(m);
+        r = m->hooks.listen ? m->hooks.listen(m) : 0;
         if (r < 0)
                 return r;
 

@@ -18,7 +18,20 @@
 #define SUPD_MAX_PENDING_PER_USER 16
 #define SUPD_AUTH_TIMEOUT_USEC (5 * USEC_PER_SEC)
 
-typedef struct Manager {
+typedef struct Manager Manager;
+
+/* What the D-Bus layer (bus/) does for the core. The core calls these, when set, and includes no
+ * bus header: bus_attach() fills them in before manager_startup(). */
+typedef struct ManagerHooks {
+        int (*listen)(Manager *m);                 /* open the control socket */
+        void (*close)(Manager *m);                 /* close every connection (at exit) */
+        void (*done)(Manager *m);                  /* free what the bus objects hold */
+        void (*unit_settled)(Manager *m, Unit *u); /* inactive or failed: answer WaitUnit, supctl run --rm */
+        void (*unit_spawned)(Manager *m, Unit *u); /* its container is set up, or failed to be: supctl run */
+        void *userdata;
+} ManagerHooks;
+
+struct Manager {
         sd_event *event;
         char *root;      /* "" for the host, else the --root prefix */
         char *run_dir;   /* /run/supd */
@@ -47,12 +60,13 @@ typedef struct Manager {
         size_t n_bad_names;
 
         struct ExecState *exec_state; /* manager-exec.c */
+        ManagerHooks hooks;
 
         bool exiting;
         sd_event_source *exit_source;
         sd_event_source *gc_source;
         sd_event_source *start_queue_source; /* starts queued units, a few per turn of the loop */
-} Manager;
+};
 
 int manager_new(const char *root, Manager **ret);
 Manager *manager_free(Manager *m);
@@ -76,6 +90,8 @@ size_t manager_match_units(Manager *m, const char *name, Unit ***ret);
  * are queued and started from the event loop, each once the units it is ordered after have
  * finished starting. Fails at once only for a missing dependency or an ordering cycle. */
 int manager_start_unit(Manager *m, Unit *u, bool manual, char **ret_error);
+/* A unit's container is set up, or its setup failed: tell the bus layer (supctl run). */
+void manager_unit_spawned(Manager *m, Unit *u);
 /* Units settled or came up: queued starts may proceed (from the event loop). */
 void manager_schedule_start_queue(Manager *m);
 /* Queue a stop of u and of the units that require or bind to it, in reverse order. */

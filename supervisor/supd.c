@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "basic/log.h"
+#include "manager-exec.h"
 #include "manager.h"
 
 static const char *arg_root = NULL;
@@ -85,6 +86,14 @@ int main(int argc, char *argv[]) {
                 log_error_errno(r, "Failed to allocate manager: %m");
                 return EXIT_FAILURE;
         }
+        /* The D-Bus objects serve the core through its hooks. */
+        m->hooks = (ManagerHooks){
+                .listen = manager_bus_listen,
+                .close = manager_bus_close,
+                .done = manager_exec_done,
+                .unit_settled = manager_exec_unit_settled,
+                .unit_spawned = manager_exec_unit_spawned,
+        };
         r = manager_startup(m);
         if (r < 0)
                 return EXIT_FAILURE;

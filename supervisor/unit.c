@@ -667,7 +667,7 @@ static void unit_spawn_done(Unit *u, int result) {
                         free(u->last_error);
                         u->last_error = TAKE_PTR(error);
                 }
-                manager_exec_unit_spawned(u->manager, u);
+                manager_unit_spawned(u->manager, u);
                 return;
         }
 
@@ -675,7 +675,7 @@ static void unit_spawn_done(Unit *u, int result) {
         if (r < 0)
                 log_warning_errno(r, "%s: cannot write the state record of run %s, ignoring: %m", u->name, i->id);
         log_info("%s: started, PID %d, run %s.", u->name, (int) i->pid, i->id);
-        manager_exec_unit_spawned(u->manager, u);
+        manager_unit_spawned(u->manager, u);
         unit_set_state(u, UNIT_RUNNING);
 }
 
@@ -854,7 +854,7 @@ int unit_stop(Unit *u) {
                 _cleanup_free_ char *error = NULL;
                 (void) spawn_handle_abort(u->spawn, -ECANCELED);
                 error = unit_spawn_finish(u);
-                manager_exec_unit_spawned(u->manager, u);
+                manager_unit_spawned(u->manager, u);
                 if (unit_main_pid(u) > 0) {
                         u->stop_during_setup = true;
                         unit_set_state(u, UNIT_STOPPING);
