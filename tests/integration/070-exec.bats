@@ -117,7 +117,8 @@ teardown() {
         execpid=$!
         wait_until 5 sh -c "[ \$(wc -l < $base$cg/cgroup.procs) -gt $procs ]"
         # SIGKILL reaches frozen processes: the container goes, and so does the half-set-up helper.
-        supctl kill -s KILL web
+        run timeout 10 "$SUPCTL" --root "$TEST_ROOT" kill -s KILL web
+        [ "$status" -eq 0 ]
         wait_until 10 sh -c "! kill -0 $execpid"
         run wait "$execpid"
         [ "$status" -ne 0 ]
