@@ -5,20 +5,16 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "basic/fileio.h"
 #include "basic/macro.h"
+#include "basic/process-util.h"
 #include "basic/time-util.h"
 #include "container.h"
 #include "instance.h"
 #include "runtime/spawn.h"
-
-#ifndef P_PIDFD
-#define P_PIDFD 3
-#endif
 
 int instance_new(const char *run_dir, const char *name, Instance **ret) {
         _cleanup_(instance_freep) Instance *i = NULL;
@@ -88,14 +84,15 @@ void instance_remove_dir(Instance *i) {
 static int on_pidfd(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         Instance *i = userdata;
         siginfo_t si = {};
-        int code, status, rc, rs;
+        int code, status, rc, rs, r;
 
-        if (waitid((idtype_t) P_PIDFD, (id_t) i->pidfd, &si, WEXITED | WNOHANG) >= 0) {
-                if (si.si_pid == 0)
-                        return 0; /* not yet: a spurious wake-up */
+        r = pidfd_reap(i->pidfd, &si);
+        if (r == 0)
+                return 0; /* not yet: a spurious wake-up */
+        if (r > 0) {
                 code = si.si_code;
                 status = si.si_status;
-        } else if (errno == ECHILD) {
+        } else if (r == -ECHILD) {
                 /* Not our child (adopted): only its exit record can tell. */
                 code = CLD_KILLED;
                 status = SIGKILL;
@@ -203,7 +200,7 @@ int instance_wait_empty(Instance *i, sd_event *e, InstanceEmptyHandler on_empty,
 int instance_signal(Instance *i, int sig) {
         if (i->pidfd < 0)
                 return -ESRCH;
-        return RET_NERRNO(syscall(SYS_pidfd_send_signal, i->pidfd, sig, NULL, 0));
+        return pidfd_signal(i->pidfd, sig);
 }
 
 int instance_write_record(Instance *i, uint64_t config_hash, const char *image, const char *rootfs) {

@@ -8,20 +8,34 @@
 
 #include "basic/fileio.h"
 #include "basic/log.h"
+#include "basic/process-util.h"
 #include "basic/strv.h"
 #include "container.h"
 #include "runtime/exec.h"
 #include "manager-exec.h"
 #include "manager.h"
 
-/* One supctl exec: the helper process, and the Wait call that wants its status. */
+/* The bound on an exec's setup (joining the container, the exec of the command), as a timer. */
+#define EXEC_SETUP_TIMEOUT_USEC (30 * USEC_PER_SEC)
+
+/* One supctl exec: its setup (the Exec/ExecTTY call is answered once the command runs or could
+ * not), then the helper process and the Wait call that wants its status. */
 typedef struct ExecSession {
         Manager *manager;
         uint32_t id;
+        char *unit;
+        bool tty;
+        /* The setup: a handshake driven from the loop, never waited for. */
+        SpawnHandle *spawn;
+        sd_event_source *spawn_source;
+        sd_event_source *spawn_timer;
+        sd_bus_message *call;
+        /* Then the helper: its exit status is the command's. */
         pid_t pid;
         int pidfd;
-        sd_event_source *source;
+        sd_event_source *source; /* io on the pidfd: readable once the helper exited */
         bool exited;
+        bool orphan; /* its call got an error, so nobody will Wait: removed once reaped */
         int status;
         sd_bus_message *waiter;
 } ExecSession;
@@ -50,9 +64,20 @@ static ExecState *state_of(Manager *m) {
 static void session_free(ExecSession *s) {
         if (!s)
                 return;
+        s->spawn_source = sd_event_source_disable_unref(s->spawn_source);
+        s->spawn_timer = sd_event_source_disable_unref(s->spawn_timer);
+        /* Only at exit, or when no source could be made: a half-set-up helper is killed and
+         * reaped by the handle (SIGKILLed, so that is brief). */
+        s->spawn = spawn_handle_free(s->spawn);
+        if (s->call)
+                (void) sd_bus_reply_method_errorf(s->call, "io.supd.Error.ExecFailed",
+                                                  "Cannot start the command in %s: supd is stopping.", s->unit);
+        s->call = sd_bus_message_unref(s->call);
         s->source = sd_event_source_disable_unref(s->source);
+        /* A command that runs is left running, as a container is: only its session ends. */
         safe_close(s->pidfd);
         sd_bus_message_unref(s->waiter);
+        free(s->unit);
         free(s);
 }
 
@@ -81,17 +106,98 @@ void manager_exec_done(Manager *m) {
         m->exec_state = mfree(st);
 }
 
-static int on_session_exit(sd_event_source *src, const siginfo_t *si, void *userdata) {
+static int on_session_exit(sd_event_source *src, int fd, uint32_t revents, void *userdata) {
         ExecSession *s = userdata;
+        siginfo_t si = {};
+        int r;
 
+        r = pidfd_reap(s->pidfd, &si);
+        if (r == 0)
+                return 0; /* not yet: a spurious wake-up */
+        if (r < 0) {
+                /* Our own fork, so this does not happen; end the session rather than spin. */
+                log_warning_errno(r, "%s: cannot reap exec session %u: %m", s->unit, s->id);
+                si = (siginfo_t){ .si_code = CLD_KILLED, .si_status = SIGKILL };
+        }
         s->exited = true;
-        s->status = si->si_code == CLD_EXITED ? si->si_status : 128 + si->si_status;
+        s->status = si.si_code == CLD_EXITED ? si.si_status : 128 + si.si_status;
         s->source = sd_event_source_disable_unref(s->source);
         s->pidfd = safe_close(s->pidfd);
-        if (s->waiter) {
+        if (s->orphan)
+                session_remove(s->manager, s);
+        else if (s->waiter) {
                 (void) sd_bus_reply_method_return(s->waiter, "i", (int32_t) s->status);
                 session_remove(s->manager, s);
         }
+        return 0;
+}
+
+/* The setup ended: answer the Exec/ExecTTY call, and watch the helper until it exits (also after
+ * a failure: it exits 125-127 by itself). unit_stopped: the setup was cut short as the unit went
+ * down. */
+static void session_setup_done(ExecSession *s, bool unit_stopped) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = TAKE_PTR(s->call);
+        _cleanup_(child_guard_done) ChildGuard helper = CHILD_GUARD_NULL;
+        _cleanup_close_ int master = -EBADF;
+        _cleanup_free_ char *err = NULL;
+        const char *e;
+        int exec_errno = 0, r;
+
+        s->spawn_source = sd_event_source_disable_unref(s->spawn_source);
+        s->spawn_timer = sd_event_source_disable_unref(s->spawn_timer);
+        e = spawn_handle_error(s->spawn, &exec_errno);
+        if (e && !(err = strdup(e)))
+                exec_errno = -ENOMEM;
+        r = spawn_handle_take(s->spawn, &helper.pid, &helper.pidfd, s->tty ? &master : NULL);
+        s->spawn = spawn_handle_free(s->spawn);
+        if (r >= 0)
+                r = sd_event_add_io(s->manager->event, &s->source, helper.pidfd, EPOLLIN, on_session_exit, s);
+        if (r < 0) {
+                /* Nothing to watch the helper with: the guard kills and reaps it. */
+                (void) sd_bus_reply_method_errnof(call, r, "Cannot start the command in %s: %s", s->unit,
+                                                  strerror(-r));
+                session_remove(s->manager, s);
+                return;
+        }
+        (void) sd_event_source_set_description(s->source, "exec-session");
+        s->pid = helper.pid;
+        s->pidfd = TAKE_CHILD_GUARD(helper).pidfd;
+
+        if (exec_errno < 0) {
+                s->orphan = true;
+                if (unit_stopped)
+                        (void) sd_bus_reply_method_errorf(call, "io.supd.Error.NotRunning",
+                                                          "Unit %s stopped while the command was being set up.",
+                                                          s->unit);
+                else
+                        /* The helper exits 125-127 on its own; the error says why, its name which. */
+                        (void) sd_bus_reply_method_errorf(call,
+                                                          exec_errno == -ENOENT ? "io.supd.Error.CommandNotFound"
+                                                                                : "io.supd.Error.ExecFailed",
+                                                          "%s", err ?: strerror(-exec_errno));
+                return;
+        }
+        log_info("%s: exec session %u: running", s->unit, s->id);
+        if (s->tty)
+                (void) sd_bus_reply_method_return(call, "uh", s->id, master);
+        else
+                (void) sd_bus_reply_method_return(call, "u", s->id);
+}
+
+static int on_session_spawn_io(sd_event_source *src, int fd, uint32_t revents, void *userdata) {
+        ExecSession *s = userdata;
+
+        if (spawn_handle_process(s->spawn) == SPAWN_PENDING)
+                return 0;
+        session_setup_done(s, false);
+        return 0;
+}
+
+static int on_session_spawn_timeout(sd_event_source *src, uint64_t usec, void *userdata) {
+        ExecSession *s = userdata;
+
+        (void) spawn_handle_abort(s->spawn, -ETIMEDOUT);
+        session_setup_done(s, false);
         return 0;
 }
 
@@ -130,11 +236,9 @@ static Unit *running_unit(Manager *m, const char *name, sd_bus_error *error) {
 
 static int start_exec(sd_bus_message *msg, Manager *m, bool tty, sd_bus_error *error) {
         _cleanup_strv_free_ char **argv = NULL;
-        _cleanup_free_ char *err = NULL;
-        _cleanup_close_ int master = -EBADF;
         ExecState *st = state_of(m);
         const char *name;
-        int fds[3] = { -EBADF, -EBADF, -EBADF }, exec_errno, r;
+        int fds[3] = { -EBADF, -EBADF, -EBADF }, r;
         ExecParams p;
         ExecSession *s;
         Unit *u;
@@ -175,20 +279,28 @@ static int start_exec(sd_bus_message *msg, Manager *m, bool tty, sd_bus_error *e
                 return -ENOMEM;
         s->manager = m;
         s->pidfd = -EBADF;
-        r = exec_spawn(&p, &s->pid, &s->pidfd, tty ? &master : NULL, &err);
-        if (r < 0 && s->pid <= 0) {
+        s->tty = tty;
+        s->unit = strdup(name);
+        if (!s->unit) {
+                session_free(s);
+                return -ENOMEM;
+        }
+        r = exec_spawn_begin(&p, &s->spawn);
+        if (r < 0) {
                 session_free(s);
                 return sd_bus_error_set_errnof(error, r, "Cannot start the command in %s: %s", name, strerror(-r));
         }
-        exec_errno = r;
-        r = sd_event_add_child_pidfd(m->event, &s->source, s->pidfd, WEXITED, on_session_exit, s);
+        /* The rest of the setup happens in the helper; the call is answered once it is done. */
+        r = sd_event_add_io(m->event, &s->spawn_source, spawn_handle_fd(s->spawn), EPOLLIN, on_session_spawn_io, s);
+        if (r >= 0)
+                r = sd_event_add_time_relative(m->event, &s->spawn_timer, CLOCK_MONOTONIC, EXEC_SETUP_TIMEOUT_USEC, 0,
+                                               on_session_spawn_timeout, s);
         if (r < 0) {
-                (void) kill(s->pid, SIGKILL);
-                (void) waitpid(s->pid, NULL, 0);
                 session_free(s);
                 return r;
         }
-        (void) sd_event_source_set_description(s->source, "exec-session");
+        (void) sd_event_source_set_description(s->spawn_source, "exec-setup");
+        (void) sd_event_source_set_description(s->spawn_timer, "exec-setup-timeout");
         {
                 ExecSession **l = realloc(st->sessions, (st->n_sessions + 1) * sizeof(ExecSession *));
                 if (!l) {
@@ -199,17 +311,9 @@ static int start_exec(sd_bus_message *msg, Manager *m, bool tty, sd_bus_error *e
                 l[st->n_sessions++] = s;
         }
         s->id = ++st->next_id;
-        if (err) {
-                /* The helper exits 125-127 on its own; the error says why, its name which. */
-                (void) sd_bus_error_setf(
-                        error, exec_errno == -ENOENT ? "io.supd.Error.CommandNotFound" : "io.supd.Error.ExecFailed",
-                        "%s", err);
-                return -ENOEXEC;
-        }
+        s->call = sd_bus_message_ref(msg);
         log_info("%s: exec session %u: %s", name, s->id, argv[0]);
-        if (tty)
-                return sd_bus_reply_method_return(msg, "uh", s->id, master);
-        return sd_bus_reply_method_return(msg, "u", s->id);
+        return 1;
 }
 
 static int method_exec(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
@@ -234,7 +338,9 @@ static int method_wait(sd_bus_message *msg, void *userdata, sd_bus_error *error)
                 return r;
         for (size_t i = 0; st && i < st->n_sessions; i++) {
                 ExecSession *s = st->sessions[i];
-                if (s->id != id)
+                /* One whose Exec call is not answered yet, or was answered with an error, is no
+                 * session anyone was told of. */
+                if (s->id != id || s->call || s->orphan)
                         continue;
                 if (s->exited) {
                         int status = s->status;
@@ -302,6 +408,18 @@ void manager_exec_unit_settled(Manager *m, Unit *u) {
         if (u->state != UNIT_INACTIVE && u->state != UNIT_FAILED)
                 return;
         reply_run(u); /* it never got as far as its container */
+        /* An exec still joining a container that is gone would fail or hang: cut it short. */
+        for (size_t i = 0; st && i < st->n_sessions;) {
+                ExecSession *s = st->sessions[i];
+                if (s->spawn && streq(s->unit, u->name)) {
+                        (void) spawn_handle_abort(s->spawn, -ESRCH);
+                        /* May remove s, moving the last session to i; a kept s has no setup any
+                         * more, so the next turn steps past it. */
+                        session_setup_done(s, true);
+                        continue;
+                }
+                i++;
+        }
         for (size_t i = 0; st && i < st->n_waits;) {
                 if (!streq(st->waits[i].unit, u->name)) {
                         i++;

@@ -11,6 +11,7 @@
 
 #include "basic/fileio.h"
 #include "basic/log.h"
+#include "basic/process-util.h"
 #include "basic/strv.h"
 #include "image/image-import.h"
 #include "image/image-pull.h"
@@ -84,8 +85,9 @@ typedef struct ImageJob {
         ManagerImageDone done;
         void *userdata;
         char *what;
-        sd_event_source *source;
-        int result_fd; /* memfd: "0 RESULT" or "-ERRNO MESSAGE" */
+        ChildGuard worker;       /* killed and reaped if the job goes before it exits */
+        sd_event_source *source; /* io on the worker's pidfd: readable once it exited */
+        int result_fd;           /* memfd: "0 RESULT" or "-ERRNO MESSAGE" */
 } ImageJob;
 
 static ImageJob *image_job_free(ImageJob *j) {
@@ -93,6 +95,7 @@ static ImageJob *image_job_free(ImageJob *j) {
                 return NULL;
         sd_bus_message_unref(j->msg);
         sd_event_source_disable_unref(j->source);
+        child_guard_done(&j->worker);
         safe_close(j->result_fd);
         free(j->what);
         free(j);
@@ -258,12 +261,23 @@ static int job_finish(ImageJob *j, int r, const char *text) {
         return sd_bus_send(NULL, reply, NULL);
 }
 
-static int on_worker_exit(sd_event_source *s, const siginfo_t *si, void *userdata) {
+static int on_worker_exit(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         ImageJob *j = userdata;
         _cleanup_free_ char *out = NULL;
+        siginfo_t si = {};
         char p[64];
-        int r = -EIO;
+        int r = -EIO, q;
         const char *text = "the image worker failed";
+
+        q = pidfd_reap(j->worker.pidfd, &si);
+        if (q == 0)
+                return 0; /* not yet: a spurious wake-up */
+        if (q < 0) {
+                /* Our own fork, so this does not happen; answer rather than spin on the fd. */
+                log_warning_errno(q, "Cannot reap the image worker for %s: %m", j->what);
+                si = (siginfo_t){ .si_code = CLD_KILLED, .si_status = SIGKILL };
+        } else
+                j->worker.pid = 0; /* reaped: nothing for the guard to do */
 
         snprintf(p, sizeof(p), "/proc/self/fd/%d", j->result_fd);
         if (read_file_at(AT_FDCWD, p, RESULT_MAX, &out, NULL) >= 0 && out) {
@@ -276,10 +290,10 @@ static int on_worker_exit(sd_event_source *s, const siginfo_t *si, void *userdat
                                 r = -r;
                 }
         }
-        if (si->si_code != CLD_EXITED && r == 0)
+        if (si.si_code != CLD_EXITED && r == 0)
                 r = -EIO;
-        if (si->si_code != CLD_EXITED)
-                log_warning("Image worker for %s was killed by signal %d.", j->what, si->si_status);
+        if (si.si_code != CLD_EXITED)
+                log_warning("Image worker for %s was killed by signal %d.", j->what, si.si_status);
         else if (r < 0)
                 log_warning("Image %s: %s", j->what, text);
         (void) job_finish(j, r, text);
@@ -289,7 +303,8 @@ static int on_worker_exit(sd_event_source *s, const siginfo_t *si, void *userdat
 
 static int job_start(Manager *m, JobKind kind, sd_bus_message *msg, const char *path, const char *name,
                      int progress_fd, char **in_use, ImageJob **ret) {
-        _cleanup_close_ int result_fd = -EBADF, pidfd = -EBADF;
+        _cleanup_close_ int result_fd = -EBADF;
+        _cleanup_(child_guard_done) ChildGuard worker = CHILD_GUARD_NULL;
         ImageJob *j;
         pid_t pid;
         int r;
@@ -316,27 +331,25 @@ static int job_start(Manager *m, JobKind kind, sd_bus_message *msg, const char *
                 };
                 worker_main(kind, &a, result_fd);
         }
-        pidfd = (int) syscall(SYS_pidfd_open, pid, 0);
-        if (pidfd < 0) {
-                r = negative_errno();
-                (void) kill(pid, SIGKILL);
-                (void) waitpid(pid, NULL, 0);
-                return r;
-        }
+        worker.pid = pid;
+        worker.pidfd = (int) syscall(SYS_pidfd_open, pid, 0);
+        if (worker.pidfd < 0)
+                return negative_errno(); /* the guard kills the worker by pid and reaps it */
         j = new0(ImageJob, 1);
         if (!j)
-                return -ENOMEM; /* the worker finishes; its zombie is reaped by no one, rare enough */
-        *j = (ImageJob){ .m = m, .kind = kind, .msg = sd_bus_message_ref(msg), .result_fd = TAKE_FD(result_fd) };
+                return -ENOMEM;
+        *j = (ImageJob){ .m = m,
+                         .kind = kind,
+                         .msg = sd_bus_message_ref(msg),
+                         .result_fd = TAKE_FD(result_fd),
+                         .worker = CHILD_GUARD_NULL };
         j->what = strdup(path);
-        r = sd_event_add_child_pidfd(m->event, &j->source, pidfd, WEXITED, on_worker_exit, j);
+        r = sd_event_add_io(m->event, &j->source, worker.pidfd, EPOLLIN, on_worker_exit, j);
         if (r < 0) {
-                (void) kill(pid, SIGKILL);
-                (void) waitpid(pid, NULL, 0);
                 image_job_free(j);
                 return r;
         }
-        (void) sd_event_source_set_child_pidfd_own(j->source, true);
-        TAKE_FD(pidfd);
+        j->worker = TAKE_CHILD_GUARD(worker);
         (void) sd_event_source_set_description(j->source, "image-worker");
         *ret = j;
         return 0;

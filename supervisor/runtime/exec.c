@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 
 #include "basic/macro.h"
+#include "basic/process-util.h"
 #include "basic/time-util.h"
 #include "exec.h"
 #include "handshake.h"
@@ -110,6 +111,7 @@ _noreturn_ static void helper_main(const ExecParams *p, int sync_fd) {
 
 int exec_spawn_begin(const ExecParams *p, SpawnHandle **ret) {
         _cleanup_close_ int parent_fd = -EBADF, child_fd = -EBADF;
+        _cleanup_(child_guard_done) ChildGuard child = CHILD_GUARD_NULL;
         int pidfd = -EBADF, cgroup_fd = p->cgroup ? cgroup_clone_fd(p->cgroup) : -EBADF, sv[2], r;
         struct clone_args args = {
                 .flags = CLONE_PIDFD | (cgroup_fd >= 0 ? CLONE_INTO_CGROUP : 0),
@@ -129,14 +131,13 @@ int exec_spawn_begin(const ExecParams *p, SpawnHandle **ret) {
                 return negative_errno();
         if (pid == 0)
                 helper_main(p, child_fd);
+        child = (ChildGuard){ .pid = pid, .pidfd = pidfd };
         child_fd = safe_close(child_fd);
 
-        r = handshake_go(parent_fd, pid, pidfd, 0);
-        if (r < 0) {
-                safe_close(pidfd);
+        r = handshake_go(parent_fd, 0);
+        if (r < 0)
                 return r;
-        }
-        return spawn_handle_new(pid, pidfd, TAKE_FD(parent_fd), "exec", NULL, NULL, ret);
+        return spawn_handle_new(TAKE_CHILD_GUARD(child), TAKE_FD(parent_fd), "exec", NULL, NULL, ret);
 }
 
 int exec_spawn(const ExecParams *p, pid_t *ret_pid, int *ret_pidfd, int *ret_pty_master, char **ret_error) {

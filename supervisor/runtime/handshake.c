@@ -10,9 +10,9 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
-#include <sys/wait.h>
 
 #include "basic/macro.h"
+#include "basic/process-util.h"
 #include "handshake.h"
 #include "spawn.h"
 
@@ -82,16 +82,12 @@ int handshake_open_pty(int *ret_master, int *ret_slave, char *ret_path, size_t p
         return 0;
 }
 
-int handshake_go(int sock, pid_t pid, int pidfd, int prepare_result) {
-        int r = prepare_result;
-
-        if (r >= 0 && write(sock, (char[]){ HANDSHAKE_GO }, 1) != 1)
-                r = negative_errno();
-        if (r < 0) {
-                (void) syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
-                (void) waitpid(pid, NULL, 0);
-        }
-        return r;
+int handshake_go(int sock, int prepare_result) {
+        if (prepare_result < 0)
+                return prepare_result;
+        if (write(sock, (char[]){ HANDSHAKE_GO }, 1) != 1)
+                return negative_errno();
+        return 0;
 }
 
 typedef enum HandshakeState {
@@ -102,8 +98,7 @@ typedef enum HandshakeState {
 } HandshakeState;
 
 struct SpawnHandle {
-        pid_t pid;
-        int pidfd;
+        ChildGuard child; /* until spawn_handle_take(): killed and reaped with the handle */
         int sock;
         int pty_master;
         int netns_fd;
@@ -117,8 +112,7 @@ struct SpawnHandle {
 };
 
 static void kill_child(SpawnHandle *h) {
-        if (h->pidfd >= 0)
-                (void) syscall(SYS_pidfd_send_signal, h->pidfd, SIGKILL, NULL, 0);
+        (void) pidfd_signal(h->child.pidfd, SIGKILL);
 }
 
 /* Ends the handshake. A child still waiting for an answer reads EOF and exits 125 by itself. The
@@ -144,7 +138,7 @@ _printf_(3, 4) static int handle_fail(SpawnHandle *h, int error, const char *fmt
         return handle_finish(h, STATE_FAILED);
 }
 
-int spawn_handle_new(pid_t pid, int pidfd, int sock, const char *name,
+int spawn_handle_new(ChildGuard child, int sock, const char *name,
                      int (*network)(pid_t pid, int netns_fd, void *userdata), void *network_userdata,
                      SpawnHandle **ret) {
         SpawnHandle *h = calloc(1, sizeof(SpawnHandle));
@@ -153,14 +147,11 @@ int spawn_handle_new(pid_t pid, int pidfd, int sock, const char *name,
                 h->name = strdup(name ?: "container");
         if (!h || !h->name) {
                 free(h);
-                (void) syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
-                (void) waitpid(pid, NULL, 0);
-                safe_close(pidfd);
+                child_guard_done(&child);
                 safe_close(sock);
                 return -ENOMEM;
         }
-        h->pid = pid;
-        h->pidfd = pidfd;
+        h->child = child;
         h->sock = sock;
         h->pty_master = -EBADF;
         h->netns_fd = -EBADF;
@@ -180,11 +171,11 @@ static int handle_network_step(SpawnHandle *h) {
         h->expect_network = false;
         h->state = STATE_NETWORK;
         /* The child is ours and not reaped, so its pid cannot have been reused. */
-        snprintf(path, sizeof(path), "/proc/%d/ns/net", (int) h->pid);
+        snprintf(path, sizeof(path), "/proc/%d/ns/net", (int) h->child.pid);
         h->netns_fd = open(path, O_RDONLY | O_CLOEXEC);
         if (h->netns_fd < 0)
                 return spawn_handle_network_done(h, negative_errno());
-        r = h->network(h->pid, h->netns_fd, h->network_userdata);
+        r = h->network(h->child.pid, h->netns_fd, h->network_userdata);
         if (r == SPAWN_NETWORK_PENDING)
                 return SPAWN_PENDING;
         return spawn_handle_network_done(h, r);
@@ -308,11 +299,11 @@ int spawn_handle_fd(const SpawnHandle *h) {
 }
 
 pid_t spawn_handle_pid(const SpawnHandle *h) {
-        return h->pid;
+        return h->child.pid;
 }
 
 int spawn_handle_pidfd(const SpawnHandle *h) {
-        return h->pidfd;
+        return h->child.pidfd;
 }
 
 const char *spawn_handle_error(const SpawnHandle *h, int *ret_errno) {
@@ -324,27 +315,25 @@ const char *spawn_handle_error(const SpawnHandle *h, int *ret_errno) {
 }
 
 int spawn_handle_take(SpawnHandle *h, pid_t *ret_pid, int *ret_pidfd, int *ret_pty_master) {
+        ChildGuard child;
+
         if (h->state != STATE_EXECUTED && h->state != STATE_FAILED)
                 return -EBUSY;
-        if (h->pid <= 0)
+        if (h->child.pid <= 0)
                 return -ESRCH; /* taken already */
-        *ret_pid = h->pid;
-        *ret_pidfd = TAKE_FD(h->pidfd);
+        child = TAKE_CHILD_GUARD(h->child);
+        *ret_pid = child.pid;
+        *ret_pidfd = child.pidfd;
         if (ret_pty_master)
                 *ret_pty_master = TAKE_FD(h->pty_master);
-        h->pid = 0;
         return 0;
 }
 
 SpawnHandle *spawn_handle_free(SpawnHandle *h) {
         if (!h)
                 return NULL;
-        if (h->pid > 0) {
-                /* Nobody took the child: it must not outlive the handle, nor stay a zombie. */
-                kill_child(h);
-                (void) waitpid(h->pid, NULL, 0);
-        }
-        safe_close(h->pidfd);
+        /* Nobody took the child: it must not outlive the handle, nor stay a zombie. */
+        child_guard_done(&h->child);
         safe_close(h->sock);
         safe_close(h->pty_master);
         safe_close(h->netns_fd);

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "basic/process-util.h"
 #include "basic/time-util.h"
 #include "spawn.h"
 
@@ -24,7 +25,6 @@
 #define HANDSHAKE_NETNS_DONE 'n'
 #define HANDSHAKE_FD 'P'
 
-
 /* Child side. Moves src[i] (or /dev/null for a negative one) to first + i, all O_CLOEXEC, and
  * closes every other fd from first on; _exit(125) on failure. */
 void handshake_rearrange_fds(const int *src, size_t n, int first);
@@ -37,11 +37,12 @@ int handshake_send_fd(int sock, int fd);
 /* Child side, inside the container: a pty from its own devpts. */
 int handshake_open_pty(int *ret_master, int *ret_slave, char *ret_path, size_t path_size);
 
-/* Parent side: sends "go", or kills and reaps the child when prepare_result < 0. */
-int handshake_go(int sock, pid_t pid, int pidfd, int prepare_result);
-/* Parent side, after "go": a handle that follows the rest. Takes ownership of pidfd and sock
+/* Parent side: sends "go"; returns prepare_result when it is negative (the caller's guard then
+ * kills and reaps the child). */
+int handshake_go(int sock, int prepare_result);
+/* Parent side, after "go": a handle that follows the rest. Takes ownership of the child and sock
  * (also on failure, when it kills and reaps the child). name is for messages; network is the
  * hook of the 'N' step (NULL when the child will not stop there). */
-int spawn_handle_new(pid_t pid, int pidfd, int sock, const char *name,
+int spawn_handle_new(ChildGuard child, int sock, const char *name,
                      int (*network)(pid_t pid, int netns_fd, void *userdata), void *network_userdata,
                      SpawnHandle **ret);

@@ -19,6 +19,7 @@
 
 #include "basic/fileio.h"
 #include "basic/macro.h"
+#include "basic/process-util.h"
 #include "handshake.h"
 #include "spawn.h"
 #include "user-lookup.h"
@@ -259,6 +260,7 @@ _noreturn_ static void child_main(const SpawnParams *p, int sync_fd, int exit_fd
 
 int spawn_container_begin(const SpawnParams *p, SpawnHandle **ret) {
         _cleanup_close_ int parent_fd = -EBADF, child_fd = -EBADF, exit_fd = -EBADF;
+        _cleanup_(child_guard_done) ChildGuard child = CHILD_GUARD_NULL;
         uint64_t flags = CLONE_NEWPID;
         int pidfd = -EBADF, sv[2], r;
         pid_t pid;
@@ -282,19 +284,18 @@ int spawn_container_begin(const SpawnParams *p, SpawnHandle **ret) {
                 return negative_errno();
         if (pid == 0)
                 child_main(p, child_fd, exit_fd);
+        child = (ChildGuard){ .pid = pid, .pidfd = pidfd };
         child_fd = safe_close(child_fd);
         exit_fd = safe_close(exit_fd);
 
         /* Step 2. */
-        r = handshake_go(parent_fd, pid, pidfd, p->prepare ? p->prepare(pid, p->prepare_userdata) : 0);
-        if (r < 0) {
-                safe_close(pidfd);
+        r = handshake_go(parent_fd, p->prepare ? p->prepare(pid, p->prepare_userdata) : 0);
+        if (r < 0)
                 return r;
-        }
 
         /* Steps 4 and 7 are the handle's. */
-        return spawn_handle_new(pid, pidfd, TAKE_FD(parent_fd), p->name, p->private_network ? p->network : NULL,
-                                p->network_userdata, ret);
+        return spawn_handle_new(TAKE_CHILD_GUARD(child), TAKE_FD(parent_fd), p->name,
+                                p->private_network ? p->network : NULL, p->network_userdata, ret);
 }
 
 int spawn_container(const SpawnParams *p, pid_t *ret_pid, int *ret_pidfd, int *ret_pty_master, char **ret_error) {

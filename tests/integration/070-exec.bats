@@ -20,7 +20,11 @@ WantedBy=multi-user.target
 UNIT
         start_supd_running web
 }
-teardown() { teardown_supd; }
+teardown() {
+        # A test that froze the container's cgroup thaws it, also when it failed midway.
+        [ -z "${FREEZE:-}" ] || echo 0 > "$FREEZE" 2>/dev/null || true
+        teardown_supd
+}
 
 @test "exec returns the command's status and joins every namespace, the cgroup, user, caps and env" {
         run supctl exec web sh -c 'exit 7'
@@ -68,6 +72,61 @@ teardown() { teardown_supd; }
         run supctl exec web ls
         [ "$status" -eq 1 ]
         assert_contains "$output" "not running"
+}
+
+@test "an exec being set up does not hold supd: other calls are answered meanwhile" {
+        # The container's cgroup2 directory (/sys/fs/cgroup/unified on a hybrid host), frozen: the
+        # exec helper is born in it (CLONE_INTO_CGROUP) and cannot go on with its setup until thawed.
+        pid=$(prop web MainPID)
+        cg=$(sed -n 's/^0:://p' "/proc/$pid/cgroup")
+        base=/sys/fs/cgroup
+        [ -f $base/cgroup.controllers ] || base=/sys/fs/cgroup/unified
+        [ -f "$base$cg/cgroup.freeze" ]
+        procs=$(wc -l < "$base$cg/cgroup.procs")
+        FREEZE=$base$cg/cgroup.freeze
+        echo 1 > "$FREEZE"
+        wait_until 5 grep -qx "frozen 1" "$base$cg/cgroup.events"
+        supctl exec web echo thawed > "$TEST_ROOT/exec.out" 2>&1 &
+        execpid=$!
+        # The helper is in the (frozen) cgroup: its setup has begun and cannot finish.
+        wait_until 5 sh -c "[ \$(wc -l < $base$cg/cgroup.procs) -gt $procs ]"
+        run timeout 10 "$SUPCTL" --root "$TEST_ROOT" list
+        [ "$status" -eq 0 ]
+        assert_contains "$output" web
+        run timeout 10 "$SUPCTL" --root "$TEST_ROOT" status web
+        [ "$status" -eq 0 ]
+        # Still pending: nothing could have run in the frozen cgroup.
+        kill -0 "$execpid"
+        [ ! -s "$TEST_ROOT/exec.out" ]
+        echo 0 > "$FREEZE"
+        FREEZE=
+        wait "$execpid"
+        [ "$(cat "$TEST_ROOT/exec.out")" = thawed ]
+}
+
+@test "a container that dies while an exec is being set up: the exec gets an error, not a hang" {
+        pid=$(prop web MainPID)
+        cg=$(sed -n 's/^0:://p' "/proc/$pid/cgroup")
+        base=/sys/fs/cgroup
+        [ -f $base/cgroup.controllers ] || base=/sys/fs/cgroup/unified
+        procs=$(wc -l < "$base$cg/cgroup.procs")
+        FREEZE=$base$cg/cgroup.freeze
+        echo 1 > "$FREEZE"
+        wait_until 5 grep -qx "frozen 1" "$base$cg/cgroup.events"
+        supctl exec web echo never > "$TEST_ROOT/exec.out" 2>&1 &
+        execpid=$!
+        wait_until 5 sh -c "[ \$(wc -l < $base$cg/cgroup.procs) -gt $procs ]"
+        # SIGKILL reaches frozen processes: the container goes, and so does the half-set-up helper.
+        run timeout 10 "$SUPCTL" --root "$TEST_ROOT" kill -s KILL web
+        [ "$status" -eq 0 ]
+        wait_until 10 sh -c "! kill -0 $execpid"
+        run wait "$execpid"
+        [ "$status" -ne 0 ]
+        run cat "$TEST_ROOT/exec.out"
+        [[ "$output" != *never* ]]
+        assert_contains "$output" "supctl: "
+        wait_until 10 sh -c "$SUPCTL --root $TEST_ROOT inspect web | jq -r .State | grep -qvx running"
+        FREEZE=
 }
 
 @test "exec and run refuse a host directory as stdio: it would be a path out of the container" {
