@@ -92,12 +92,12 @@ static int on_pidfd(sd_event_source *s, int fd, uint32_t revents, void *userdata
         if (r > 0) {
                 code = si.si_code;
                 status = si.si_status;
-        } else if (r == -ECHILD) {
-                /* Not our child (adopted): only its exit record can tell. */
+        } else {
+                /* Not our child (adopted; -ECHILD), or it cannot be asked (and the pidfd would
+                 * stay readable): only its exit record can tell. */
                 code = CLD_KILLED;
                 status = SIGKILL;
-        } else
-                return 0;
+        }
 
         /* Our init records how the workload ended; without it (RunInit=no, or init itself was
          * SIGKILLed) the PID 1 status is the truth. */

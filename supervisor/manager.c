@@ -825,8 +825,10 @@ int manager_startup(Manager *m) {
         sigset_t mask;
         int r;
 
-        /* Signals become event sources; block them before any source exists (and before any
-         * child is watched, which sd-event requires for SIGCHLD). */
+        /* Signals become event sources; block them before any source exists. Children are reaped
+         * through their pidfds (io sources), never through SIGCHLD, which stays blocked and
+         * unread: the children a container's setup forks inherit an unblocked mask from the
+         * spawn code, not this one. */
         sigemptyset(&mask);
         sigaddset(&mask, SIGCHLD);
         sigaddset(&mask, SIGTERM);

@@ -9,6 +9,7 @@
 
 #include "basic/fileio.h"
 #include "basic/log.h"
+#include "basic/process-util.h"
 #include "basic/string-table.h"
 #include "basic/strv.h"
 #include "container.h"
@@ -606,46 +607,35 @@ static int on_spawn_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
 /* Stops watching the setup and hands the child to the instance's exit watch (also when the setup
  * failed: the child exits 125-127 by itself, or was killed). Returns the error line, if any. */
 static char *unit_spawn_finish(Unit *u) {
-        _cleanup_close_ int pidfd = -EBADF;
+        /* Nothing to watch the child with: it must not outlive our knowledge of it. */
+        _cleanup_(child_guard_done) ChildGuard child = CHILD_GUARD_NULL;
         char *error = NULL;
-        pid_t pid = 0;
         int r;
 
         u->spawn_source = sd_event_source_disable_unref(u->spawn_source);
         u->spawn_timer = sd_event_source_disable_unref(u->spawn_timer);
         if (spawn_handle_error(u->spawn, NULL))
                 error = strdup(spawn_handle_error(u->spawn, NULL));
-        r = spawn_handle_take(u->spawn, &pid, &pidfd, u->transient ? &u->run_pty_master : NULL);
+        r = spawn_handle_take(u->spawn, &child.pid, &child.pidfd, u->transient ? &u->run_pty_master : NULL);
         u->spawn = spawn_handle_free(u->spawn);
         if (r >= 0) {
-                r = instance_watch(u->instance, u->manager->event, pid, pidfd, on_instance_exit, u);
+                r = instance_watch(u->instance, u->manager->event, child.pid, child.pidfd, on_instance_exit, u);
                 if (r >= 0)
-                        TAKE_FD(pidfd);
+                        (void) TAKE_CHILD_GUARD(child);
         }
-        if (r < 0) {
-                /* Nothing to watch the child with: it must not outlive our knowledge of it. */
+        if (r < 0)
                 log_error_errno(r, "%s: cannot watch the container's process: %m", u->name);
-                if (pidfd >= 0)
-                        (void) syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
-                if (pid > 0)
-                        (void) waitpid(pid, NULL, 0);
-        }
         return error;
 }
 
 /* A supd going away (LiveRestore=yes) or a unit being freed mid-setup: kill the half-made
  * container; whoever adopts can find nothing half-made. */
 static void unit_abandon_spawn(Unit *u) {
-        _cleanup_close_ int pidfd = -EBADF;
-        pid_t pid = 0;
-
         if (!u->spawn)
                 return;
         u->spawn_source = sd_event_source_disable_unref(u->spawn_source);
         u->spawn_timer = sd_event_source_disable_unref(u->spawn_timer);
-        (void) spawn_handle_abort(u->spawn, -ECANCELED);
-        if (spawn_handle_take(u->spawn, &pid, &pidfd, NULL) >= 0 && pid > 0)
-                (void) waitpid(pid, NULL, 0); /* SIGKILLed: gone at once */
+        /* The handle kills and reaps a child it still holds (SIGKILLed: gone at once). */
         u->spawn = spawn_handle_free(u->spawn);
 }
 
