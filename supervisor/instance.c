@@ -61,6 +61,28 @@ static void instance_stop_waiting(Instance *i) {
         i->on_empty = NULL;
 }
 
+int instance_open(const char *run_dir, const char *id, const char *name, Instance **ret) {
+        _cleanup_(instance_freep) Instance *i = NULL;
+
+        if (run_id_valid(id) < 0)
+                return -EINVAL;
+        i = new0(Instance, 1);
+        if (!i)
+                return -ENOMEM;
+        i->dir_fd = i->pidfd = -EBADF;
+        memcpy(i->id, id, RUN_ID_LEN + 1);
+        i->name = strdup(name);
+        if (!i->name || asprintf(&i->dir, "%s/instances/%s", run_dir, id) < 0) {
+                i->dir = NULL;
+                return -ENOMEM;
+        }
+        i->dir_fd = open(i->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        if (i->dir_fd < 0)
+                return negative_errno();
+        *ret = TAKE_PTR(i);
+        return 0;
+}
+
 Instance *instance_free(Instance *i) {
         if (!i)
                 return NULL;
@@ -203,11 +225,10 @@ int instance_signal(Instance *i, int sig) {
         return pidfd_signal(i->pidfd, sig);
 }
 
-int instance_write_record(Instance *i, uint64_t config_hash, const char *image, const char *rootfs) {
+int instance_write_record(Instance *i, pid_t pid, uint64_t config_hash, const char *image, const char *rootfs) {
         StateRecord rec = {
                 .unit = i->name,
-                .pid = i->pid,
-                .start_time = i->start_time,
+                .pid = pid,
                 .cgroup = i->cgroup ? (char *) (cgroup_path(i->cgroup, "unified") ?: cgroup_path(i->cgroup, "memory"))
                                     : NULL,
                 .config_hash = config_hash,
@@ -217,11 +238,14 @@ int instance_write_record(Instance *i, uint64_t config_hash, const char *image, 
         char pidbuf[32];
         int r;
 
+        r = proc_start_time(pid, &rec.start_time);
+        if (r < 0)
+                return r;
         memcpy(rec.run_id, i->id, sizeof(rec.run_id));
         r = state_record_write(i->dir_fd, &rec);
         if (r < 0)
                 return r;
         /* Who runs the container, for tools and for whoever cleans up after a crash. */
-        snprintf(pidbuf, sizeof(pidbuf), "%d\n", (int) i->pid);
+        snprintf(pidbuf, sizeof(pidbuf), "%d\n", (int) pid);
         return write_file_replace(i->dir_fd, "pid", pidbuf, strlen(pidbuf), 0644);
 }

@@ -56,6 +56,8 @@ struct Instance {
 
 /* A new run id and its state dir below run_dir/instances. */
 int instance_new(const char *run_dir, const char *name, Instance **ret);
+/* An existing run's state dir (adoption); its cgroup and process are the caller's to attach. */
+int instance_open(const char *run_dir, const char *id, const char *name, Instance **ret);
 /* Closes what the struct holds; the process, cgroup and directories stay. Returns NULL. */
 Instance *instance_free(Instance *i);
 static inline void instance_freep(Instance **i) {
@@ -78,5 +80,7 @@ int instance_signal(Instance *i, int sig);
  * for, 0 when it will, or a negative errno (then nothing waits). */
 int instance_wait_empty(Instance *i, sd_event *e, InstanceEmptyHandler on_empty, void *userdata);
 
-/* Writes the state record for the running process (and the "pid" file tools read). */
-int instance_write_record(Instance *i, uint64_t config_hash, const char *image, const char *rootfs);
+/* Writes the state record for the container's PID 1 (and the "pid" file tools read), with its
+ * start time read now: right after the clone, so that a supd killed at any later moment leaves
+ * a record of every container it made. */
+int instance_write_record(Instance *i, pid_t pid, uint64_t config_hash, const char *image, const char *rootfs);

@@ -7,6 +7,7 @@
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-id128.h>
 
+#include "adopt.h"
 #include "basic/fileio.h"
 #include "basic/log.h"
 #include "basic/strv.h"
@@ -753,6 +754,12 @@ int manager_reload(Manager *m, ReloadAction **ret, size_t *ret_n) {
                                           scaled ? "scaled down" : "unit file removed");
                 } else
                         manager_remove_unit(m, u);
+        }
+
+        /* Before anything starts, once: the containers a previous supd left. */
+        if (!m->adopted) {
+                m->adopted = true;
+                (void) manager_adopt(m);
         }
 
         /* Start what is desired and not running. */

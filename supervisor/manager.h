@@ -46,6 +46,7 @@ struct Manager {
         ManagerConfig config;
         CgroupRoot *cgroup_root; /* NULL when the host gives us no cgroups: no limits then */
         bool cgroup_root_tried;
+        bool adopted; /* the runs a previous supd left were looked at */
 
         int lock_fd;
         int listen_fd;

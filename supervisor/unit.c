@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <assert.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -640,10 +641,8 @@ static void unit_abandon_spawn(Unit *u) {
 }
 
 static void unit_spawn_done(Unit *u, int result) {
-        const UnitSettings *s = unit_settings(u);
         _cleanup_free_ char *error = unit_spawn_finish(u);
         Instance *i = u->instance;
-        int r;
 
         if (result < 0 && !error)
                 error = strdup(strerror(-result));
@@ -661,9 +660,6 @@ static void unit_spawn_done(Unit *u, int result) {
                 return;
         }
 
-        r = instance_write_record(i, u->hash, s && !s->rootfs ? s->image : NULL, s ? s->rootfs : NULL);
-        if (r < 0)
-                log_warning_errno(r, "%s: cannot write the state record of run %s, ignoring: %m", u->name, i->id);
         log_info("%s: started, PID %d, run %s.", u->name, (int) i->pid, i->id);
         manager_unit_spawned(u->manager, u);
         unit_set_state(u, UNIT_RUNNING);
@@ -686,6 +682,14 @@ static int unit_spawn(Unit *u, ContainerPlan *plan) {
                 u->run_stdio[k] = safe_close(u->run_stdio[k]);
         if (r < 0)
                 return r;
+        {
+                const UnitSettings *s = unit_settings(u);
+                r = instance_write_record(i, spawn_handle_pid(u->spawn), u->hash, s && !s->rootfs ? s->image : NULL,
+                                          s ? s->rootfs : NULL);
+                if (r < 0)
+                        log_warning_errno(r, "%s: cannot write the state record of run %s, ignoring: %m", u->name,
+                                          i->id);
+        }
         r = sd_event_add_io(u->manager->event, &u->spawn_source, spawn_handle_fd(u->spawn), EPOLLIN, on_spawn_io, u);
         if (r >= 0)
                 r = sd_event_add_time_relative(u->manager->event, &u->spawn_timer, CLOCK_MONOTONIC, timeout,
@@ -699,12 +703,87 @@ static int unit_spawn(Unit *u, ContainerPlan *plan) {
         return 0;
 }
 
+/* The container's hostname: HostName=, or NAME-i for replicas, or the unit's name. */
+static char *unit_hostname(const Unit *u, const UnitSettings *s) {
+        char *h;
+
+        if (u->replica && !s->hostname)
+                return asprintf(&h, "%s-%s", u->load_name, u->replica) < 0 ? NULL : h;
+        return strdup(s->hostname ?: u->name);
+}
+
+/* Everything spawn needs, for the unit's instance (its cgroup made already). */
+static int unit_build_plan(Unit *u, const UnitSettings *s, const Image *image, ContainerPlan *ret, char **ret_error) {
+        Manager *m = u->manager;
+        ContainerPaths paths = { .run_dir = m->run_dir,
+                                 .state_dir = m->state_dir,
+                                 .log_dir = m->log_dir,
+                                 .instance_dir = u->instance->dir };
+        _cleanup_strv_free_ char **hierarchies = unit_cgroup(u) ? cgroup_hierarchies(unit_cgroup(u)) : NULL;
+        _cleanup_free_ char *hostname = unit_hostname(u, s);
+
+        if (!hostname)
+                return -ENOMEM;
+        return container_plan_build(&paths, u->name, hostname, s, image, hierarchies, u->instance->dir_fd, ret,
+                                    ret_error);
+}
+
+int unit_adopt(Unit *u, Instance *i, pid_t pid, int pidfd, uint64_t hash) {
+        const UnitSettings *s = unit_settings(u);
+        _cleanup_(container_plan_done) ContainerPlan plan = { .log_fd = -EBADF };
+        _cleanup_free_ char *error = NULL;
+        int r;
+
+        assert(!u->instance);
+        u->instance = i;
+        u->hash = hash;
+        u->have_exit = false;
+        u->sigkill_sent = false;
+        u->result = UNIT_RESULT_SUCCESS;
+        unit_set_state(u, UNIT_RUNNING);
+
+        if (pidfd < 0) {
+                /* It ended while no supd ran: how, its init recorded; then the restart policy. */
+                int code = CLD_KILLED, status = SIGKILL;
+                (void) spawn_read_exit_record(i->dir_fd, &code, &status);
+                log_info("%s: run %s ended while supd was away.", u->name, i->id);
+                on_instance_exit(i, code, status, u);
+                return 0;
+        }
+        r = instance_watch(i, u->manager->event, pid, pidfd, on_instance_exit, u);
+        if (r < 0) {
+                safe_close(pidfd);
+                return r;
+        }
+        log_info("%s: adopted run %s, PID %d.", u->name, i->id, (int) pid);
+
+        /* What supctl exec needs (user, capabilities, seccomp, environment): the plan again, from
+         * the unit as it is now. Without it the container runs on, only exec is refused. */
+        if (s) {
+                _cleanup_(image_store_freep) ImageStore *store = NULL;
+                _cleanup_(image_freep) Image *image = NULL;
+                r = 0;
+                if (s->image && !s->rootfs) {
+                        r = image_store_open(u->manager->state_dir, 0, &store);
+                        if (r >= 0)
+                                r = image_store_lookup(store, s->image, &image);
+                }
+                if (r >= 0)
+                        r = unit_build_plan(u, s, image, &plan, &error);
+                if (r >= 0) {
+                        i->plan = newdup(ContainerPlan, &plan, 1);
+                        if (i->plan)
+                                plan = (ContainerPlan){ .log_fd = -EBADF };
+                } else
+                        log_warning("%s: cannot rebuild the container's plan, supctl exec is unavailable: %s", u->name,
+                                    error ?: strerror(-r));
+        }
+        return 0;
+}
+
 int unit_start(Unit *u, bool manual, char **ret_error) {
         const UnitSettings *s = unit_settings(u);
-        Manager *m = u->manager;
         _cleanup_(container_plan_done) ContainerPlan plan = { .log_fd = -EBADF };
-        _cleanup_free_ char *hostname = NULL;
-        ContainerPaths paths = { .run_dir = m->run_dir, .state_dir = m->state_dir, .log_dir = m->log_dir };
         Instance *i;
         int r;
 
@@ -744,15 +823,6 @@ int unit_start(Unit *u, bool manual, char **ret_error) {
                 return -EAGAIN;
         }
 
-        if (u->replica && !s->hostname) {
-                if (asprintf(&hostname, "%s-%s", u->load_name, u->replica) < 0) /* replicas: NAME-i */
-                        return -ENOMEM;
-        } else {
-                hostname = strdup(s->hostname ?: u->name);
-                if (!hostname)
-                        return -ENOMEM;
-        }
-
         if (s->image && !s->rootfs) {
                 r = unit_find_image(u, s, &image, ret_error);
                 if (r <= 0)
@@ -763,11 +833,8 @@ int unit_start(Unit *u, bool manual, char **ret_error) {
         if (r >= 0)
                 r = unit_make_cgroup(u, s, ret_error);
         if (r >= 0) {
-                _cleanup_strv_free_ char **hierarchies = unit_cgroup(u) ? cgroup_hierarchies(unit_cgroup(u)) : NULL;
-                paths.instance_dir = u->instance->dir;
                 (void) unlinkat(u->instance->dir_fd, "exit", 0);
-                r = container_plan_build(&paths, u->name, hostname, s, image, hierarchies, u->instance->dir_fd, &plan,
-                                         ret_error);
+                r = unit_build_plan(u, s, image, &plan, ret_error);
         }
         if (r < 0) {
                 if (!*ret_error && asprintf(ret_error, "cannot prepare the container: %s", strerror(-r)) < 0)

@@ -4,10 +4,11 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
+#include "basic/macro.h"
 #include "instance.h"
-#include "runtime/cgroup.h"
 #include "job.h"
 #include "restart.h"
+#include "runtime/cgroup.h"
 #include "unitfile/unit-settings.h"
 
 typedef struct Manager Manager;
@@ -61,20 +62,20 @@ typedef struct Unit {
         bool start_after_stop; /* a restart in progress */
         bool sigkill_sent;
         bool stop_during_setup; /* stopped while its container was being set up: killed, and that is fine */
-        bool image_pulled; /* the pull this start waited for is done: go on */
-        unsigned visit;    /* graph walk marker */
+        bool image_pulled;      /* the pull this start waited for is done: go on */
+        unsigned visit;         /* graph walk marker */
 
-        Instance *instance;         /* the current run: from a start until the unit is down for good */
-        struct SpawnHandle *spawn;  /* the container being set up (state starting) */
+        Instance *instance;        /* the current run: from a start until the unit is down for good */
+        struct SpawnHandle *spawn; /* the container being set up (state starting) */
         sd_event_source *spawn_source;
         sd_event_source *spawn_timer;
         sd_bus_message *run_call; /* supctl run: answered with the pty once the container is set up */
-        bool transient;             /* made by supctl run, not by a unit file */
-        bool remove_after;          /* supctl run --rm: forget it and its state once it is down */
-        int run_stdio[3];           /* supctl run without -t: the caller's fds */
-        bool run_tty;               /* supctl run -t */
-        int run_pty_master;         /* the master of that pty, until handed to the caller */
-        CgroupStats last_stats;     /* taken when the last run ended */
+        bool transient;           /* made by supctl run, not by a unit file */
+        bool remove_after;        /* supctl run --rm: forget it and its state once it is down */
+        int run_stdio[3];         /* supctl run without -t: the caller's fds */
+        bool run_tty;             /* supctl run -t */
+        int run_pty_master;       /* the master of that pty, until handed to the caller */
+        CgroupStats last_stats;   /* taken when the last run ended */
         sd_event_source *timer_source;
 
         struct {
@@ -112,6 +113,10 @@ void unit_fail(Unit *u, UnitResult result, const char *fmt, ...) _printf_(3, 4);
  * unit is then starting (an image pull or the container's setup under way; running or failed
  * follows from the event loop), or failed with *ret_error saying why (also in last_error). */
 int unit_start(Unit *u, bool manual, char **ret_error);
+/* Takes over a run a previous supd left (adoption at startup): i with its cgroup attached; pidfd
+ * of its verified PID 1, or -EBADF when it ended while no supd ran (its exit record then goes
+ * through the restart policy). hash: the configuration it was started with. */
+int unit_adopt(Unit *u, Instance *i, pid_t pid, int pidfd, uint64_t hash);
 /* Starting, stopping, or waiting to do either: a reload or a start waits for it. */
 bool unit_is_busy(const Unit *u);
 /* Sends StopSignal= and arms the stop timeout; the state becomes inactive/failed on exit. */
