@@ -10,6 +10,7 @@
 #include "adopt.h"
 #include "basic/fileio.h"
 #include "basic/log.h"
+#include "basic/process-util.h"
 #include "basic/strv.h"
 #include "manager-exec.h"
 #include "manager-image.h"
@@ -845,6 +846,10 @@ int manager_startup(Manager *m) {
                 return log_error_errno(errno, "Failed to block signals: %m");
         /* A client that hangs up mid-write must not kill the daemon. */
         (void) signal(SIGPIPE, SIG_IGN);
+        /* A few fds per container: from a shell's 1024, supd would run out near 125 of them. */
+        r = rlimit_nofile_raise();
+        if (r < 0)
+                log_warning_errno(r, "Cannot raise the open file limit, ignoring: %m");
 
         for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
                 r = mkdir_p(dirs[i], 0755);

@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <stdbool.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
@@ -21,6 +23,33 @@ int pidfd_reap(int pidfd, siginfo_t *ret) {
         if (ret)
                 *ret = si;
         return 1;
+}
+
+static struct rlimit saved_nofile;
+static bool nofile_raised;
+
+int rlimit_nofile_raise(void) {
+        struct rlimit rl;
+
+        if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+                return negative_errno();
+        if (!nofile_raised) {
+                saved_nofile = rl;
+                nofile_raised = true;
+        }
+        if (rl.rlim_cur == rl.rlim_max)
+                return 0;
+        rl.rlim_cur = rl.rlim_max;
+        return RET_NERRNO(setrlimit(RLIMIT_NOFILE, &rl));
+}
+
+void rlimit_nofile_restore(void) {
+        struct rlimit rl;
+
+        if (!nofile_raised || getrlimit(RLIMIT_NOFILE, &rl) < 0)
+                return;
+        rl.rlim_cur = MIN(saved_nofile.rlim_cur, rl.rlim_max);
+        (void) setrlimit(RLIMIT_NOFILE, &rl);
 }
 
 int pidfd_signal(int pidfd, int sig) {

@@ -16,6 +16,13 @@
  * ended), another negative errno on failure. */
 int pidfd_reap(int pidfd, siginfo_t *ret);
 
+/* Raises this process's soft RLIMIT_NOFILE to its hard limit (supd holds a few fds per
+ * container) and remembers the old soft limit for the processes it starts. */
+int rlimit_nofile_raise(void);
+/* In a child about to exec a workload: the soft RLIMIT_NOFILE it would have had (1024 where
+ * supd was started from a shell: select() cannot handle fds past that). */
+void rlimit_nofile_restore(void);
+
 /* pidfd_send_signal(): -ESRCH once the process is gone (reaped). */
 int pidfd_signal(int pidfd, int sig);
 

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <sys/prctl.h>
 
+#include "basic/process-util.h"
 #include "capability.h"
 #include "seccomp-policy.h"
 #include "spawn.h"
@@ -104,6 +105,9 @@ void workload_exec(const WorkloadParams *w, int error_fd) {
                         workload_fail(error_fd, -r, SPAWN_EXIT_SETUP, "%s", error);
                 workload_fail(error_fd, -r, SPAWN_EXIT_SETUP, "look up user %s", w->user ?: "0");
         }
+
+        /* supd raised its own fd limit; the workload gets the one supd was started with. */
+        rlimit_nofile_restore();
 
         /* Environment: what the unit says, plus HOME and USER from the image's passwd. */
         clearenv();

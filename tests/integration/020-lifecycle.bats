@@ -346,3 +346,15 @@ UNIT
         [ "$id2" != "$id" ]
         [ -f "$TEST_ROOT/run/supd/instances/$id2/state" ]
 }
+
+@test "supd raises its own open file limit; the container keeps the one supd was started with" {
+        [ "$(ulimit -Hn)" != 1024 ] || { echo "the hard limit is 1024 here: nothing to raise" >&2; false; }
+        ulimit -Sn 1024
+        simple_unit lim
+        start_supd_running lim
+        [ "$(awk '/Max open files/ { print $4 }' "/proc/$SUPD_PID/limits")" = "$(ulimit -Hn)" ]
+        pid=$(prop lim MainPID)
+        # The workload our init forked (the init itself is supd's code, and keeps supd's limit).
+        child=$(cat "/proc/$pid/task/$pid/children" | awk '{ print $1 }')
+        [ "$(awk '/Max open files/ { print $4 }' "/proc/$child/limits")" = 1024 ]
+}
