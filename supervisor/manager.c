@@ -10,8 +10,7 @@
 #include "basic/fileio.h"
 #include "basic/log.h"
 #include "basic/strv.h"
-#include "manager-exec.h"
-#include "manager-image.h"
+#include "image-worker.h"
 #include "manager.h"
 #include "reconcile.h"
 
