@@ -56,20 +56,46 @@ typedef struct JobWaiter {
         void *userdata;
 } JobWaiter;
 
-typedef struct ImageJob {
+typedef struct ImageJob ImageJob;
+struct ImageJob {
         Manager *m;
         JobKind kind;
         char *what;
+        char *pull_ref; /* a pull: the normalised reference, while on the list of running pulls */
+        ImageJob *pull_next;
         JobWaiter *waiters; /* each is told the result, in order */
         size_t n_waiters;
         ChildGuard worker;       /* killed and reaped if the job goes before it exits */
         sd_event_source *source; /* io on the worker's pidfd: readable once it exited */
         int result_fd;           /* memfd: "0 RESULT" or "-ERRNO MESSAGE" */
-} ImageJob;
+};
+
+/* The pulls whose worker runs: a second pull of the same image joins the first rather than
+ * downloading the same layers again beside it. One manager per process, as for
+ * insecure_registries. */
+static ImageJob *running_pulls = NULL;
+
+static void pull_forget(ImageJob *j) {
+        for (ImageJob **p = &running_pulls; *p; p = &(*p)->pull_next)
+                if (*p == j) {
+                        *p = j->pull_next;
+                        break;
+                }
+        j->pull_next = NULL;
+        j->pull_ref = mfree(j->pull_ref);
+}
+
+static ImageJob *pull_find(const char *norm) {
+        for (ImageJob *j = running_pulls; j; j = j->pull_next)
+                if (streq(j->pull_ref, norm))
+                        return j;
+        return NULL;
+}
 
 static ImageJob *image_job_free(ImageJob *j) {
         if (!j)
                 return NULL;
+        pull_forget(j);
         sd_event_source_disable_unref(j->source);
         child_guard_done(&j->worker);
         safe_close(j->result_fd);
@@ -230,6 +256,8 @@ static int on_worker_exit(sd_event_source *s, int fd, uint32_t revents, void *us
                 log_warning("Image worker for %s was killed by signal %d.", j->what, si.si_status);
         else if (r < 0)
                 log_warning("Image %s: %s", j->what, text);
+        /* A pull asked for from a callback is a new one: this worker is done. */
+        pull_forget(j);
         for (size_t i = 0; i < j->n_waiters; i++)
                 j->waiters[i].done(j->m, r, text, j->waiters[i].userdata);
         image_job_free(j);
@@ -237,7 +265,7 @@ static int on_worker_exit(sd_event_source *s, int fd, uint32_t revents, void *us
 }
 
 static int job_start(Manager *m, JobKind kind, const char *path, const char *name, int progress_fd, char **in_use,
-                     ImageWorkerDone done, void *userdata) {
+                     ImageWorkerDone done, void *userdata, ImageJob **ret) {
         _cleanup_close_ int result_fd = -EBADF;
         _cleanup_(child_guard_done) ChildGuard worker = CHILD_GUARD_NULL;
         ImageJob *j;
@@ -286,16 +314,35 @@ static int job_start(Manager *m, JobKind kind, const char *path, const char *nam
         }
         j->worker = TAKE_CHILD_GUARD(worker);
         (void) sd_event_source_set_description(j->source, "image-worker");
+        if (ret)
+                *ret = j;
         return 0;
 }
 
 int image_worker_import(Manager *m, const char *path, const char *name, int progress_fd, ImageWorkerDone done,
                         void *userdata) {
-        return job_start(m, JOB_IMPORT, path, name, progress_fd, NULL, done, userdata);
+        return job_start(m, JOB_IMPORT, path, name, progress_fd, NULL, done, userdata, NULL);
 }
 
 int image_worker_pull(Manager *m, const char *ref, int progress_fd, ImageWorkerDone done, void *userdata) {
-        return job_start(m, JOB_PULL, ref, NULL, progress_fd, NULL, done, userdata);
+        _cleanup_free_ char *norm = NULL;
+        ImageJob *j;
+        int r;
+
+        /* "busybox" and "docker.io/library/busybox:latest" are one image. */
+        r = image_ref_normalize(ref, &norm);
+        if (r < 0)
+                return r;
+        j = pull_find(norm);
+        if (j)
+                return image_job_add_waiter(j, done, userdata);
+        r = job_start(m, JOB_PULL, ref, NULL, progress_fd, NULL, done, userdata, &j);
+        if (r < 0)
+                return r;
+        j->pull_ref = TAKE_PTR(norm);
+        j->pull_next = running_pulls;
+        running_pulls = j;
+        return 0;
 }
 
 static int remove_or_prune(Manager *m, JobKind kind, const char *ref, ImageWorkerDone done, void *userdata) {
@@ -314,7 +361,7 @@ static int remove_or_prune(Manager *m, JobKind kind, const char *ref, ImageWorke
                 if (r < 0)
                         return r;
         }
-        return job_start(m, kind, ref, NULL, -EBADF, in_use, done, userdata);
+        return job_start(m, kind, ref, NULL, -EBADF, in_use, done, userdata, NULL);
 }
 
 int image_worker_remove(Manager *m, const char *ref, ImageWorkerDone done, void *userdata) {

@@ -20,6 +20,8 @@ void manager_image_set_insecure_registries(char **registries);
  * its own copy. name may be NULL (an archive's own tags). */
 int image_worker_import(Manager *m, const char *path, const char *name, int progress_fd, ImageWorkerDone done,
                         void *userdata);
+/* A pull of an image whose pull runs already (the same reference once normalised) joins that
+ * worker: done is called with its result, and progress_fd gets nothing. */
 int image_worker_pull(Manager *m, const char *ref, int progress_fd, ImageWorkerDone done, void *userdata);
 /* Fails at once with -ENOENT or -ENOTUNIQ when ref names no image or several. Images that units
  * use are kept: the worker fails with -EBUSY (remove) or leaves them (prune). */
