@@ -12,8 +12,7 @@
 #include "basic/log.h"
 #include "basic/process-util.h"
 #include "basic/strv.h"
-#include "manager-exec.h"
-#include "manager-image.h"
+#include "image-worker.h"
 #include "manager.h"
 #include "reconcile.h"
 

@@ -9,7 +9,7 @@
 #include "manager-config.h"
 #include "unit.h"
 
-/* Control connections (manager-bus.c, documented in supd(8)): in all; the part only root may
+/* Control connections (bus/bus-manager.c, documented in supd(8)): in all; the part only root may
  * use; per non-root user; per user still in the handshake (the oldest is dropped for a new one);
  * how long the handshake may take. */
 #define SUPD_MAX_CONNECTIONS 256
@@ -60,7 +60,7 @@ struct Manager {
         UnitDiagnostic *bad_names; /* unit files whose names are invalid */
         size_t n_bad_names;
 
-        struct ExecState *exec_state; /* manager-exec.c */
+        struct ExecState *exec_state; /* bus/bus-exec.c */
         ManagerHooks hooks;
 
         bool exiting;
@@ -112,9 +112,3 @@ void reload_actions_free(ReloadAction *a, size_t n);
 
 /* SIGTERM: stop everything in reverse order, then leave the loop. */
 void manager_begin_exit(Manager *m);
-
-/* The bus side (manager-bus.c). Every method starts with the credential check: root, or a
- * member of group "supd"; fills error and returns < 0 otherwise. */
-int manager_bus_check_access(sd_bus_message *msg, sd_bus_error *error);
-int manager_bus_listen(Manager *m);
-void manager_bus_close(Manager *m);

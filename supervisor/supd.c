@@ -4,7 +4,7 @@
 #include <stdlib.h>
 
 #include "basic/log.h"
-#include "manager-exec.h"
+#include "bus/bus.h"
 #include "manager.h"
 
 static const char *arg_root = NULL;
@@ -87,13 +87,11 @@ int main(int argc, char *argv[]) {
                 return EXIT_FAILURE;
         }
         /* The D-Bus objects serve the core through its hooks. */
-        m->hooks = (ManagerHooks){
-                .listen = manager_bus_listen,
-                .close = manager_bus_close,
-                .done = manager_exec_done,
-                .unit_settled = manager_exec_unit_settled,
-                .unit_spawned = manager_exec_unit_spawned,
-        };
+        r = bus_attach(m);
+        if (r < 0) {
+                log_error_errno(r, "Failed to attach the D-Bus objects: %m");
+                return EXIT_FAILURE;
+        }
         r = manager_startup(m);
         if (r < 0)
                 return EXIT_FAILURE;

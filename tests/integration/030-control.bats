@@ -11,12 +11,14 @@ teardown() {
 }
 
 # A "registry" on the test's own loopback that accepts connections and never answers: a pull
-# from it hangs (bounded by the pull's own timeouts), so a start waits observably. Adds a unit
-# NAME whose image comes from it to the running supd.
+# from it hangs (bounded by the pull's own timeouts), so a start waits observably. Adds units
+# NAME... whose image comes from it to the running supd. $TEST_ROOT/hang.conns holds the number of
+# connections it accepted (each image worker opens its own).
 hanging_registry_unit() {
+        local name
         ip -n "$NETNS" link set lo up
         nsenter --net="/run/netns/$NETNS" python3 -c '
-import socket, sys, time
+import os, socket, sys, time
 s = socket.socket()
 s.bind(("127.0.0.1", 0))
 s.listen(16)
@@ -27,15 +29,20 @@ while time.monotonic() < end:
     try:
         held.append(s.accept()[0])
     except TimeoutError:
-        break' >"$TEST_ROOT/hang.port" &
+        break
+    with open(sys.argv[1] + ".tmp", "w") as f:
+        f.write("%d\n" % len(held))
+    os.replace(sys.argv[1] + ".tmp", sys.argv[1])' "$TEST_ROOT/hang.conns" >"$TEST_ROOT/hang.port" &
         HANG_PID=$!
         export HANG_PID
         wait_until 10 test -s "$TEST_ROOT/hang.port"
-        write_unit "$1" <<UNIT
+        for name in "$@"; do
+                write_unit "$name" <<UNIT
 [Container]
 Image=127.0.0.1:$(cat "$TEST_ROOT/hang.port")/test/never:1
 Exec=/bin/sleep 1000
 UNIT
+        done
         supctl reload
 }
 
@@ -218,7 +225,8 @@ PY
         ( rc=0; "$SUPCTL" --root "$TEST_ROOT" restart slow >"$TEST_ROOT/restart.out" 2>&1 || rc=$?
           echo "$rc" >"$TEST_ROOT/restart.rc" ) &
         restart_pid=$!
-        # The restart stops the pulling unit and starts it again: a second pull.
+        # The restart stops the pulling unit and starts it again: it pulls again (joining the
+        # pull that still runs).
         wait_until 10 sh -c "[ \$(grep -c 'slow: pulling ' '$TEST_ROOT/supd.log') -ge 2 ]"
         [ ! -e "$TEST_ROOT/start.rc" ]
         [ "$(prop slow ActiveState)" = activating ]
@@ -258,4 +266,44 @@ PY
         grep -qx "started quick" "$TEST_ROOT/reload.out"
         # "failed slow: WHY", the pull's own error.
         grep -qE "^failed slow: .+" "$TEST_ROOT/reload.out"
+}
+
+# supd's children that are image workers (named supd-image once they run; "supd" just after the fork).
+image_workers() {
+        ps --ppid "$SUPD_PID" -o comm= | grep -cxE 'supd(-image)?' || true
+}
+
+@test "units that need one image at once share one pull, and all fail with its error" {
+        start_supd
+        hanging_registry_unit one two
+        printf '[Install]\nWantedBy=multi-user.target\n' >>"$UNITS/one.container"
+        printf '[Install]\nWantedBy=multi-user.target\n' >>"$UNITS/two.container"
+        # One reload starts both: the second asks for the image while the first one's pull runs.
+        ( rc=0; "$SUPCTL" --root "$TEST_ROOT" reload >"$TEST_ROOT/reload.out" 2>&1 || rc=$?
+          echo "$rc" >"$TEST_ROOT/reload.rc" ) &
+        reload_pid=$!
+        wait_until 10 grep -q "one: pulling " "$TEST_ROOT/supd.log"
+        wait_until 10 grep -q "two: pulling " "$TEST_ROOT/supd.log"
+        [ "$(prop one ActiveState)" = activating ]
+        [ "$(prop two ActiveState)" = activating ]
+        # The worker has reached the registry: one worker, one connection.
+        wait_until 10 test -s "$TEST_ROOT/hang.conns"
+        [ "$(image_workers)" -eq 1 ]
+        [ "$(cat "$TEST_ROOT/hang.conns")" -eq 1 ]
+        # The registry goes away: the one pull fails, and both units with it.
+        end_bg "$HANG_PID"
+        HANG_PID=
+        wait_until 20 test -s "$TEST_ROOT/reload.rc"
+        wait "$reload_pid" || true
+        cat "$TEST_ROOT/reload.out"
+        [ "$(cat "$TEST_ROOT/reload.rc")" -eq 1 ]
+        [ "$(prop one ActiveState)" = failed ]
+        [ "$(prop two ActiveState)" = failed ]
+        error=$(prop one LastError)
+        [ -n "$error" ] && [ "$error" != null ]
+        [ "$(prop two LastError)" = "$error" ]
+        grep -qxF "failed one: $error" "$TEST_ROOT/reload.out"
+        grep -qxF "failed two: $error" "$TEST_ROOT/reload.out"
+        # One worker failed, once.
+        [ "$(grep -c 'Image 127.0.0.1:.*/test/never:1: ' "$TEST_ROOT/supd.log")" -eq 1 ]
 }

@@ -10,8 +10,8 @@
 #include "basic/fileio.h"
 #include "basic/log.h"
 #include "basic/strv.h"
-#include "manager-exec.h"
-#include "manager-image.h"
+#include "bus-internal.h"
+#include "bus.h"
 #include "manager.h"
 
 /* The control API: D-Bus peer to peer on a private socket, like systemd's /run/systemd/private.
@@ -53,7 +53,7 @@ static bool peer_authorised(uid_t uid, gid_t gid, pid_t pid) {
         return g && pid > 0 && peer_in_group(pid, gid, g->gr_gid);
 }
 
-int manager_bus_check_access(sd_bus_message *msg, sd_bus_error *error) {
+int bus_check_access(sd_bus_message *msg, sd_bus_error *error) {
         _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
         uid_t uid;
         gid_t gid = (gid_t) -1;
@@ -73,13 +73,6 @@ int manager_bus_check_access(sd_bus_message *msg, sd_bus_error *error) {
         return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
                                  "Permission denied: only root or members of group 'supd' may use supd.");
 }
-
-#define CHECK_ACCESS(msg, error)                                                                                      \
-        do {                                                                                                          \
-                int _r = manager_bus_check_access(msg, error);                                                        \
-                if (_r < 0)                                                                                           \
-                        return _r;                                                                                    \
-        } while (0)
 
 static int method_hello(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         /* busctl always behaves as a bus client and says Hello first; answer like a bus would. */
@@ -730,7 +723,7 @@ static int connection_new(Manager *m, int fd, const struct ucred *ucred) {
         if ((r = sd_bus_set_server(bus, 1, id)) < 0 || (r = sd_bus_negotiate_fds(bus, true)) < 0 ||
             (r = sd_bus_set_sender(bus, "io.supd")) < 0 ||
             (r = sd_bus_add_object_vtable(bus, NULL, SUPD_BUS_PATH, SUPD_BUS_INTERFACE, manager_vtable, m)) < 0 ||
-            (r = manager_image_register(bus, m)) < 0 || (r = manager_exec_register(bus, m)) < 0 ||
+            (r = bus_image_register(bus, m)) < 0 || (r = bus_exec_register(bus, m)) < 0 ||
             (r = sd_bus_add_object_vtable(bus, NULL, "/org/freedesktop/DBus", "org.freedesktop.DBus", hello_vtable,
                                           m)) < 0 ||
             (r = sd_bus_add_filter(bus, NULL, on_message, c)) < 0 ||
@@ -823,7 +816,7 @@ static int bind_control_socket(Manager *m, int *ret_fd) {
         return 0;
 }
 
-int manager_bus_listen(Manager *m) {
+static int bus_listen(Manager *m) {
         _cleanup_close_ int fd = -EBADF;
         int r;
 
@@ -853,7 +846,7 @@ int manager_bus_listen(Manager *m) {
         return 0;
 }
 
-void manager_bus_close(Manager *m) {
+static void bus_close(Manager *m) {
         /* Calls still waiting for a unit get their answer while it can still be sent. */
         for (size_t i = 0; i < m->n_units; i++)
                 unit_cancel_waiters(m->units[i], "supd is shutting down");
@@ -864,4 +857,15 @@ void manager_bus_close(Manager *m) {
         m->n_connections = 0;
         m->listen_source = sd_event_source_disable_unref(m->listen_source);
         m->listen_fd = safe_close(m->listen_fd);
+}
+
+int bus_attach(Manager *m) {
+        m->hooks = (ManagerHooks){
+                .listen = bus_listen,
+                .close = bus_close,
+                .done = bus_exec_done,
+                .unit_settled = bus_exec_unit_settled,
+                .unit_spawned = bus_exec_unit_spawned,
+        };
+        return 0;
 }

@@ -10,10 +10,10 @@
 #include "basic/log.h"
 #include "basic/process-util.h"
 #include "basic/strv.h"
+#include "bus-internal.h"
 #include "container.h"
-#include "runtime/exec.h"
-#include "manager-exec.h"
 #include "manager.h"
+#include "runtime/exec.h"
 
 /* The bound on an exec's setup (joining the container, the exec of the command), as a timer. */
 #define EXEC_SETUP_TIMEOUT_USEC (30 * USEC_PER_SEC)
@@ -91,7 +91,7 @@ static void session_remove(Manager *m, ExecSession *s) {
         session_free(s);
 }
 
-void manager_exec_done(Manager *m) {
+void bus_exec_done(Manager *m) {
         ExecState *st = m->exec_state;
         if (!st)
                 return;
@@ -243,7 +243,7 @@ static int start_exec(sd_bus_message *msg, Manager *m, bool tty, sd_bus_error *e
         ExecSession *s;
         Unit *u;
 
-        r = manager_bus_check_access(msg, error);
+        r = bus_check_access(msg, error);
         if (r < 0)
                 return r;
         if (!st)
@@ -330,7 +330,7 @@ static int method_wait(sd_bus_message *msg, void *userdata, sd_bus_error *error)
         uint32_t id;
         int r;
 
-        r = manager_bus_check_access(msg, error);
+        r = bus_check_access(msg, error);
         if (r < 0)
                 return r;
         r = sd_bus_message_read(msg, "u", &id);
@@ -398,11 +398,11 @@ static void reply_run(Unit *u) {
                 (void) sd_bus_reply_method_return(call, "sh", u->name, fd);
 }
 
-void manager_exec_unit_spawned(Manager *m, Unit *u) {
+void bus_exec_unit_spawned(Manager *m, Unit *u) {
         reply_run(u);
 }
 
-void manager_exec_unit_settled(Manager *m, Unit *u) {
+void bus_exec_unit_settled(Manager *m, Unit *u) {
         ExecState *st = m->exec_state;
 
         if (u->state != UNIT_INACTIVE && u->state != UNIT_FAILED)
@@ -442,7 +442,7 @@ static int method_wait_unit(sd_bus_message *msg, void *userdata, sd_bus_error *e
         Unit *u;
         int r;
 
-        r = manager_bus_check_access(msg, error);
+        r = bus_check_access(msg, error);
         if (r < 0)
                 return r;
         r = sd_bus_message_read(msg, "s", &name);
@@ -484,7 +484,7 @@ static int method_run(sd_bus_message *msg, void *userdata, sd_bus_error *error) 
         int tty, rm, fds[3], r;
         Unit *u;
 
-        r = manager_bus_check_access(msg, error);
+        r = bus_check_access(msg, error);
         if (r < 0)
                 return r;
         r = sd_bus_message_read(msg, "sss", &name, &image, &rootfs);
@@ -586,6 +586,6 @@ static const sd_bus_vtable container_vtable[] = {
         SD_BUS_VTABLE_END,
 };
 
-int manager_exec_register(sd_bus *bus, Manager *m) {
+int bus_exec_register(sd_bus *bus, Manager *m) {
         return sd_bus_add_object_vtable(bus, NULL, SUPD_BUS_PATH, SUPD_CONTAINER_INTERFACE, container_vtable, m);
 }
