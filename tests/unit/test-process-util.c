@@ -91,7 +91,7 @@ static void test_child_guard(void **state) {
 
         /* Going out of scope: the child is SIGKILLed and reaped (no zombie left to wait for). */
         pid = fork_child(0, &pidfd, &pipe_fd);
-        { _cleanup_(child_guard_done) ChildGuard g = { .pid = pid, .pidfd = pidfd }; }
+        { _unused_ _cleanup_(child_guard_done) ChildGuard g = { .pid = pid, .pidfd = pidfd }; }
         assert_int_equal(waitpid(pid, &status, WNOHANG), -1);
         assert_int_equal(errno, ECHILD);
         close(pipe_fd);
@@ -99,7 +99,7 @@ static void test_child_guard(void **state) {
         /* Without a pidfd, by pid. */
         pid = fork_child(0, &pidfd, &pipe_fd);
         close(pidfd);
-        { _cleanup_(child_guard_done) ChildGuard g = { .pid = pid, .pidfd = -EBADF }; }
+        { _unused_ _cleanup_(child_guard_done) ChildGuard g = { .pid = pid, .pidfd = -EBADF }; }
         assert_int_equal(waitpid(pid, &status, WNOHANG), -1);
         assert_int_equal(errno, ECHILD);
         close(pipe_fd);
@@ -122,7 +122,7 @@ static void test_child_guard(void **state) {
         close(pidfd);
 
         /* An inert guard does nothing. */
-        { _cleanup_(child_guard_done) ChildGuard g = CHILD_GUARD_NULL; }
+        { _unused_ _cleanup_(child_guard_done) ChildGuard g = CHILD_GUARD_NULL; }
 }
 
 int main(void) {
