@@ -52,9 +52,8 @@ static void drop_run(Manager *m, const char *id, const StateRecord *rec, bool ow
                 _cleanup_(cgroup_freep) Cgroup *c = NULL;
                 if (cgroup_open(m->cgroup_root, rec->unit, &c) >= 0) {
                         (void) cgroup_kill(c, SIGKILL);
-                        /* Empty once the SIGKILLed processes are gone; a busy one stays and is
-                         * reused by the unit's next start once empty. */
-                        (void) cgroup_try_destroy(c);
+                        /* Removed once the SIGKILLed processes are gone. */
+                        manager_reap_cgroup(m, TAKE_PTR(c));
                 }
         }
         if (asprintf(&dir, "%s/instances/%s", m->run_dir, id) >= 0)

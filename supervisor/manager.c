@@ -100,6 +100,10 @@ Manager *manager_free(Manager *m) {
         m->exit_source = sd_event_source_disable_unref(m->exit_source);
         m->gc_source = sd_event_source_disable_unref(m->gc_source);
         m->start_queue_source = sd_event_source_disable_unref(m->start_queue_source);
+        m->cgroup_reap_timer = sd_event_source_disable_unref(m->cgroup_reap_timer);
+        for (size_t i = 0; i < m->n_cgroup_reaps; i++)
+                cgroup_free(m->cgroup_reaps[i].cgroup);
+        free(m->cgroup_reaps);
         sd_event_unref(m->event);
         safe_close(m->lock_fd);
         manager_config_done(&m->config);
@@ -781,6 +785,82 @@ int manager_reload(Manager *m, ReloadAction **ret, size_t *ret_n) {
         return 0;
 }
 
+/* ---- Cgroups that are slow to go ---- */
+
+#define CGROUP_REAP_INTERVAL_USEC (20 * USEC_PER_MSEC)
+#define CGROUP_REAP_TIMEOUT_USEC (5 * USEC_PER_SEC)
+
+static void cgroup_reap_drop(Manager *m, size_t i) {
+        cgroup_free(m->cgroup_reaps[i].cgroup);
+        m->cgroup_reaps[i] = m->cgroup_reaps[--m->n_cgroup_reaps];
+}
+
+static int on_cgroup_reap(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+
+        for (size_t i = 0; i < m->n_cgroup_reaps;) {
+                CgroupReap *c = &m->cgroup_reaps[i];
+                int r = cgroup_try_destroy(c->cgroup);
+                if (r == -EBUSY && usec < c->deadline) {
+                        i++;
+                        continue;
+                }
+                if (r < 0)
+                        log_warning_errno(r, "Cannot remove the cgroup %s, leaving it: %m", cgroup_name(c->cgroup));
+                cgroup_reap_drop(m, i);
+        }
+        if (m->n_cgroup_reaps > 0) {
+                (void) sd_event_source_set_time_relative(s, CGROUP_REAP_INTERVAL_USEC);
+                (void) sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+        }
+        return 0;
+}
+
+void manager_reap_cgroup(Manager *m, Cgroup *c) {
+        CgroupReap *l;
+        int r;
+
+        if (!c)
+                return;
+        r = cgroup_try_destroy(c);
+        if (r != -EBUSY) {
+                if (r < 0)
+                        log_warning_errno(r, "Cannot remove the cgroup %s, leaving it: %m", cgroup_name(c));
+                cgroup_free(c);
+                return;
+        }
+        l = realloc(m->cgroup_reaps, (m->n_cgroup_reaps + 1) * sizeof(CgroupReap));
+        if (!l) {
+                cgroup_free(c);
+                return;
+        }
+        m->cgroup_reaps = l;
+        l[m->n_cgroup_reaps++] =
+                (CgroupReap){ .cgroup = c, .deadline = now_usec(CLOCK_MONOTONIC) + CGROUP_REAP_TIMEOUT_USEC };
+        if (!m->cgroup_reap_timer) {
+                r = sd_event_add_time_relative(m->event, &m->cgroup_reap_timer, CLOCK_MONOTONIC,
+                                               CGROUP_REAP_INTERVAL_USEC, USEC_PER_MSEC, on_cgroup_reap, m);
+                if (r < 0)
+                        return (void) log_warning_errno(r, "Cannot schedule the cgroup removal: %m");
+                (void) sd_event_source_set_description(m->cgroup_reap_timer, "manager-cgroup-reap");
+        } else {
+                (void) sd_event_source_set_time_relative(m->cgroup_reap_timer, CGROUP_REAP_INTERVAL_USEC);
+                (void) sd_event_source_set_enabled(m->cgroup_reap_timer, SD_EVENT_ONESHOT);
+        }
+}
+
+void manager_cgroup_unreap(Manager *m, const char *name) {
+        _cleanup_free_ char *escaped = NULL;
+
+        if (cgroup_name_escape(name, &escaped) < 0)
+                return;
+        for (size_t i = 0; i < m->n_cgroup_reaps;)
+                if (streq(cgroup_name(m->cgroup_reaps[i].cgroup), escaped))
+                        cgroup_reap_drop(m, i);
+                else
+                        i++;
+}
+
 /* ---- Startup and the loop ---- */
 
 static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
@@ -897,6 +977,9 @@ int manager_run(Manager *m) {
         /* Everything stopped in order: leave no empty subtree behind (with LiveRestore=yes the
          * containers, and so the subtree, stay). */
         if (m->exiting && m->cgroup_root) {
+                /* The loop is over: what the kernel still holds may be waited for now. */
+                for (size_t i = 0; i < m->n_cgroup_reaps; i++)
+                        (void) cgroup_destroy(m->cgroup_reaps[i].cgroup);
                 r = cgroup_root_destroy(m->cgroup_root);
                 if (r < 0 && r != -EBUSY)
                         log_warning_errno(r, "Cannot remove the cgroup subtree, ignoring: %m");

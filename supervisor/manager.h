@@ -20,6 +20,11 @@
 
 typedef struct Manager Manager;
 
+typedef struct CgroupReap {
+        Cgroup *cgroup;
+        usec_t deadline;
+} CgroupReap;
+
 /* What the D-Bus layer (bus/) does for the core. The core calls these, when set, and includes no
  * bus header: bus_attach() fills them in before manager_startup(). */
 typedef struct ManagerHooks {
@@ -67,6 +72,9 @@ struct Manager {
         sd_event_source *exit_source;
         sd_event_source *gc_source;
         sd_event_source *start_queue_source; /* starts queued units, a few per turn of the loop */
+        CgroupReap *cgroup_reaps;            /* empty cgroups the kernel did not let go of yet */
+        size_t n_cgroup_reaps;
+        sd_event_source *cgroup_reap_timer;
 };
 
 int manager_new(const char *root, Manager **ret);
@@ -93,6 +101,11 @@ size_t manager_match_units(Manager *m, const char *name, Unit ***ret);
 int manager_start_unit(Manager *m, Unit *u, bool manual, char **ret_error);
 /* A unit's container is set up, or its setup failed: tell the bus layer (supctl run). */
 void manager_unit_spawned(Manager *m, Unit *u);
+/* Removes an empty container cgroup (taking c): at once, or, where a v1 hierarchy keeps the
+ * directory busy for a moment after its last process left, retried from a timer for a few
+ * seconds. manager_cgroup_unreap() forgets a pending one: the name's next start reuses it. */
+void manager_reap_cgroup(Manager *m, Cgroup *c);
+void manager_cgroup_unreap(Manager *m, const char *name);
 /* Units settled or came up: queued starts may proceed (from the event loop). */
 void manager_schedule_start_queue(Manager *m);
 /* Queue a stop of u and of the units that require or bind to it, in reverse order. */

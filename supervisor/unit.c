@@ -466,16 +466,13 @@ bool unit_finish_cgroup(Unit *u) {
 
 void unit_destroy_cgroup(Unit *u) {
         Cgroup *c = unit_cgroup(u);
-        int r;
 
         if (!c)
                 return;
-        /* Empty by now (the exit waited for that): removing it takes no waiting. A v1 directory
-         * still busy for a moment stays, empty, and is reused by the next start. */
-        r = cgroup_try_destroy(c);
-        if (r < 0)
-                log_warning_errno(r, "%s: cannot remove the cgroup %s, ignoring: %m", u->name, cgroup_name(c));
-        u->instance->cgroup = cgroup_free(c);
+        /* Empty by now (the exit waited for that): removing it takes no waiting, or, for a v1
+         * directory the kernel holds a moment longer, a few retries from a timer. */
+        u->instance->cgroup = NULL;
+        manager_reap_cgroup(u->manager, c);
 }
 
 static void on_image_ready(Manager *m, int r, const char *message, void *userdata) {
@@ -572,6 +569,7 @@ static int unit_make_cgroup(Unit *u, const UnitSettings *s, char **ret_error) {
         u->last_stats = (CgroupStats){};
         i->oom_baseline = 0;
         i->cgroup_limits = limits;
+        manager_cgroup_unreap(u->manager, u->name); /* the directory is this run's again */
         r = cgroup_new(root, u->name, &limits, &i->cgroup);
         if (r == -EOPNOTSUPP) {
                 if (asprintf(ret_error, "a resource limit needs a cgroup controller this host does not offer") < 0)

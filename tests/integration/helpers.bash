@@ -82,6 +82,17 @@ teardown_supd() {
                 done
         fi
         [ -n "${NETNS:-}" ] && ip netns del "$NETNS" 2>/dev/null || true
+        # What a killed supd could not remove of the test's own cgroup subtree (only directories
+        # under the Parent= this test chose; rmdir fails on any that still holds a process).
+        if [ -n "${TEST_ROOT:-}" ] && [ -f "$TEST_ROOT/etc/supd/supd.conf" ]; then
+                local parent d
+                parent=$(sed -n 's/^Parent=//p' "$TEST_ROOT/etc/supd/supd.conf")
+                if [[ "$parent" == supd-test-* ]]; then
+                        for d in /sys/fs/cgroup/"$parent" /sys/fs/cgroup/*/"$parent"; do
+                                [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null || true
+                        done
+                fi
+        fi
         if [ -n "${TEST_ROOT:-}" ] && [ -d "$TEST_ROOT" ]; then
                 [ -n "${BATS_TEST_COMPLETED:-}" ] || { echo "--- supd.log"; cat "$TEST_ROOT/supd.log"; } | sed "s/^/# /" >&3 2>/dev/null || true
                 rm -rf "$TEST_ROOT"
