@@ -190,7 +190,10 @@ int instance_wait_empty(Instance *i, sd_event *e, InstanceEmptyHandler on_empty,
 
         if (!i->cgroup)
                 return 1;
-        /* The fd first, then the look: no change can fall between them. */
+        /* Usually empty already: the kernel took the PID namespace down with its init. */
+        if (cgroup_is_populated(i->cgroup) <= 0)
+                return 1;
+        /* Otherwise the fd first, then another look: no change can fall between them. */
         r = cgroup_populated_fd(i->cgroup, &fd);
         if (r < 0 && r != -EOPNOTSUPP)
                 return r;
@@ -199,7 +202,7 @@ int instance_wait_empty(Instance *i, sd_event *e, InstanceEmptyHandler on_empty,
 
         i->empty_deadline = now_usec(CLOCK_MONOTONIC) + EMPTY_TIMEOUT_USEC;
         if (fd >= 0) {
-                r = sd_event_add_io(e, &i->empty_source, fd, EPOLLIN, on_empty_io, i);
+                r = sd_event_add_io(e, &i->empty_source, fd, EPOLLPRI, on_empty_io, i);
                 if (r < 0)
                         return r;
                 (void) sd_event_source_set_io_fd_own(i->empty_source, true);

@@ -205,7 +205,7 @@ int cgroup_destroy(Cgroup *c);
  * moment after its last process left). Call it again when cgroup_populated_fd() fires, or on a
  * short timer where there is no such fd (or after an -EBUSY that followed an unpopulated state). */
 int cgroup_try_destroy(Cgroup *c);
-/* An fd (inotify, O_NONBLOCK|O_CLOEXEC, the caller's) that becomes readable (EPOLLIN) whenever
+/* An fd (cgroup.events, O_NONBLOCK|O_CLOEXEC, the caller's) that polls with EPOLLPRI whenever
  * cgroup.events changes, i.e. when the cgroup becomes populated or empty: drain it with
  * cgroup_populated_fd_drain(), then ask cgroup_is_populated(). Take it before the check it is
  * to guard, so no change falls between them. -EOPNOTSUPP on legacy (v1-only) hosts: use a timer. */

@@ -602,9 +602,9 @@ static void test_destroy_without_waiting(void **state) {
         child_go(&a);
         if (fd >= 0) {
                 /* populated 0 -> 1 was announced */
-                assert_int_equal(poll(&(struct pollfd){ .fd = fd, .events = POLLIN }, 1, 10000), 1);
+                assert_int_equal(poll(&(struct pollfd){ .fd = fd, .events = POLLPRI }, 1, 10000), 1);
                 cgroup_populated_fd_drain(fd);
-                assert_int_equal(poll(&(struct pollfd){ .fd = fd, .events = POLLIN }, 1, 0), 0);
+                assert_int_equal(poll(&(struct pollfd){ .fd = fd, .events = POLLPRI }, 1, 0), 0);
         }
         assert_int_equal(cgroup_is_populated(c), 1);
 
@@ -614,7 +614,7 @@ static void test_destroy_without_waiting(void **state) {
         assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
         if (fd >= 0) {
                 /* ... and 1 -> 0 too */
-                assert_int_equal(poll(&(struct pollfd){ .fd = fd, .events = POLLIN }, 1, 10000), 1);
+                assert_int_equal(poll(&(struct pollfd){ .fd = fd, .events = POLLPRI }, 1, 10000), 1);
                 cgroup_populated_fd_drain(fd);
         }
         assert_int_equal(cgroup_is_populated(c), 0);
