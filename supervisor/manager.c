@@ -672,7 +672,12 @@ int manager_reload(Manager *m, ReloadAction **ret, size_t *ret_n) {
         }
 
         /* First the pure part: what the files ask for, and how it differs from what we hold. */
+        /* One snapshot of the search directories for the whole load (see unit-settings.h). */
+        r = unit_load_context_cache(&m->ctx);
+        if (r < 0)
+                return log_oom();
         r = reconcile_desired_set(&m->ctx, &d);
+        unit_load_context_uncache(&m->ctx);
         if (r < 0)
                 return log_error_errno(r, "Failed to load units: %m");
         unit_diagnostics_free(m->bad_names, m->n_bad_names);

@@ -16,6 +16,7 @@
 
 #include "basic/dirent-util.h"
 #include "basic/fileio.h"
+#include "basic/hashmap.h"
 #include "basic/json.h"
 #include "basic/macro.h"
 #include "basic/parse-util.h"
@@ -752,13 +753,86 @@ static int load_common(const UnitLoadContext *ctx, UnitFile *u, char *const *dro
         return unit_settings_validate(&st);
 }
 
+struct UnitDirCache {
+        size_t n;
+        Hashmap **listed; /* per search directory: entry name -> the name (an empty map: no dir) */
+        char **names;     /* owns the keys */
+};
+
+void unit_load_context_uncache(UnitLoadContext *ctx) {
+        struct UnitDirCache *c = ctx->cache;
+
+        if (!c)
+                return;
+        for (size_t i = 0; i < c->n; i++)
+                hashmap_free(c->listed[i]);
+        free(c->listed);
+        strv_free(c->names);
+        free(c);
+        ctx->cache = NULL;
+}
+
+int unit_load_context_cache(UnitLoadContext *ctx) {
+        struct UnitDirCache *c;
+        size_t n = strv_length(ctx->search_path), n_names = 0;
+        int r = 0;
+
+        unit_load_context_uncache(ctx);
+        c = new0(struct UnitDirCache, 1);
+        if (!c)
+                return -ENOMEM;
+        ctx->cache = c;
+        c->listed = new0(Hashmap *, n);
+        if (!c->listed)
+                goto oom;
+        c->n = n;
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_closedir_ DIR *dh = NULL;
+
+                c->listed[i] = hashmap_new();
+                if (!c->listed[i])
+                        goto oom;
+                if (opendir_at(AT_FDCWD, ctx->search_path[i], 0, &dh) < 0)
+                        continue; /* missing: nothing listed */
+                FOREACH_DIRENT (de, dh) {
+                        char *name = strdup(de->d_name), **l;
+                        /* Grown by hand, not strv_extend(): that measures the list every time. */
+                        l = name ? realloc(c->names, (n_names + 2) * sizeof(char *)) : NULL;
+                        if (!l) {
+                                free(name);
+                                goto oom;
+                        }
+                        c->names = l;
+                        l[n_names++] = name;
+                        l[n_names] = NULL;
+                        r = hashmap_put(c->listed[i], name, name);
+                        if (r == -ENOMEM)
+                                goto oom;
+                }
+        }
+        return 0;
+oom:
+        unit_load_context_uncache(ctx);
+        return -ENOMEM;
+}
+
+/* Whether search directory i may hold name: yes without a snapshot. */
+static bool dir_may_hold(const UnitLoadContext *ctx, size_t i, const char *name) {
+        return !ctx->cache || i >= ctx->cache->n || hashmap_contains(ctx->cache->listed[i], name);
+}
+
 /* Finds file_name in the search path: the first directory that has it wins. A name that exists
  * but cannot be used (FIFO, device, no permission) still wins, so the error is reported instead
  * of silently falling back to a lower-precedence file. */
 static int find_on_path(const UnitLoadContext *ctx, const char *file_name, char **ret) {
+        size_t i = 0;
+
         STRV_FOREACH (dir, ctx->search_path) {
-                _cleanup_free_ char *p = path_join(*dir, file_name);
+                _cleanup_free_ char *p = NULL;
                 struct stat sb;
+                if (!dir_may_hold(ctx, i++, file_name))
+                        continue;
+                p = path_join(*dir, file_name);
                 if (!p)
                         return -ENOMEM;
                 if (lstat(p, &sb) < 0 && (errno == ENOENT || errno == ENOTDIR))
@@ -776,11 +850,15 @@ static int warn_shadowed(const UnitLoadContext *ctx, UnitFile *u) {
         bool below = false;
 
         base = base ? base + 1 : u->path;
+        size_t i = 0;
         STRV_FOREACH (dir, ctx->search_path) {
-                _cleanup_free_ char *p = path_join(*dir, base);
+                _cleanup_free_ char *p = NULL;
                 struct stat sb;
                 int r;
 
+                if (!dir_may_hold(ctx, i++, base))
+                        continue;
+                p = path_join(*dir, base);
                 if (!p)
                         return -ENOMEM;
                 if (streq(p, u->path)) {
@@ -839,12 +917,20 @@ int unit_file_load(const UnitLoadContext *ctx, const char *name, const char *rep
 
         /* systemd's order: per search directory, the instance's drop-ins before the template's;
          * for a file name present in several, the first directory wins. */
+        size_t k = 0;
         STRV_FOREACH (dir, ctx->search_path) {
+                _cleanup_free_ char *dfile = NULL, *dtmpl = NULL;
                 char *p;
-                if (asprintf(&p, "%s/%s.d", *dir, file) < 0 || strv_consume(&dirs, p) < 0)
+
+                if (asprintf(&dfile, "%s.d", file) < 0 || (tmpl_file && asprintf(&dtmpl, "%s.d", tmpl_file) < 0))
                         return -ENOMEM;
-                if (tmpl_file && (asprintf(&p, "%s/%s.d", *dir, tmpl_file) < 0 || strv_consume(&dirs, p) < 0))
+                if (dir_may_hold(ctx, k, dfile) &&
+                    (asprintf(&p, "%s/%s", *dir, dfile) < 0 || strv_consume(&dirs, p) < 0))
                         return -ENOMEM;
+                if (dtmpl && dir_may_hold(ctx, k, dtmpl) &&
+                    (asprintf(&p, "%s/%s", *dir, dtmpl) < 0 || strv_consume(&dirs, p) < 0))
+                        return -ENOMEM;
+                k++;
         }
 
         r = load_common(ctx, u, dirs, replica ?: u->instance);

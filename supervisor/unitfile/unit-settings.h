@@ -209,7 +209,15 @@ typedef struct UnitLoadContext {
         const char *root;       /* the --root prefix ("" or NULL for the host): symlinks resolve in it */
         const char *hostname;   /* %H */
         const char *machine_id; /* %m */
+        struct UnitDirCache *cache; /* unit_load_context_cache(), or NULL */
 } UnitLoadContext;
+
+/* A snapshot of what the search directories hold, for one reload: loading thousands of units
+ * then probes only names that exist (a missing file or drop-in directory costs nothing), instead
+ * of a failed lookup per unit per directory. Entries made after the snapshot are seen by the next
+ * one. Without a snapshot every name is looked up. */
+int unit_load_context_cache(UnitLoadContext *ctx);
+void unit_load_context_uncache(UnitLoadContext *ctx);
 
 /* Loads "name" ("web", "tmpl@inst", "tmpl@"): finds the main file on the search path (for an
  * instance, "tmpl@inst.container" if present, else "tmpl@.container"), applies drop-ins from every

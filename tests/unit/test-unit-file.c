@@ -440,6 +440,38 @@ static void test_dropins_reset_and_order(void **state) {
         assert_string_equal(u->settings.description, "third");
 }
 
+/* With a snapshot of the search path (a reload's), the same files load the same way; what
+ * appears after the snapshot waits for the next one. */
+static void test_directory_snapshot(void **state) {
+        _cleanup_unit_file_free_ UnitFile *u = NULL, *v = NULL, *w = NULL;
+        UnitFile *x = NULL;
+
+        put(2, "snap.container", "[Container]\nImage=usr-image\n");
+        put(1, "snap.container", "[Container]\nImage=run-image\n");
+        put(0, "snap.container.d/10.conf", "[Container]\nEnvironment=A=1\n");
+        put(2, "tsnap@.container", "[Container]\nImage=tmpl\n");
+        put(1, "tsnap@.container.d/10.conf", "[Container]\nEnvironment=T=1\n");
+        assert_int_equal(unit_load_context_cache(&ctx), 0);
+        u = load("snap");
+        assert_ok(u);
+        assert_string_equal(u->settings.image, "run-image");
+        assert_int_equal(strv_length(u->dropin_paths), 1);
+        assert_true(strstr(u->dropin_paths[0], "/etc/snap.container.d/10.conf"));
+        assert_int_equal(u->n_warnings, 1); /* the /usr copy is shadowed */
+        v = load("tsnap@x");
+        assert_ok(v);
+        assert_string_equal(v->settings.image, "tmpl");
+        assert_string_equal(v->settings.environment[0], "T=1");
+        /* Made after the snapshot: not seen until the next one. */
+        put(0, "late.container", "[Container]\nImage=late\n");
+        assert_int_equal(unit_file_load(&ctx, "late", NULL, &x), -ENOENT);
+        unit_load_context_uncache(&ctx);
+        assert_null(ctx.cache);
+        w = load("late");
+        assert_ok(w);
+        assert_string_equal(w->settings.image, "late");
+}
+
 static void test_main_file_precedence(void **state) {
         _cleanup_unit_file_free_ UnitFile *u = NULL;
 
@@ -1160,6 +1192,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_unsupported_escape_warns, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_environment, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_dropins_reset_and_order, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_directory_snapshot, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_main_file_precedence, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_templates, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_specifiers, setup, teardown),
