@@ -11,6 +11,7 @@
 #include "basic/fileio.h"
 #include "basic/log.h"
 #include "basic/process-util.h"
+#include "container.h"
 #include "instance.h"
 #include "state.h"
 
@@ -37,9 +38,10 @@ static int open_recorded_process(const StateRecord *rec, int *ret) {
 }
 
 /* Stops and removes a run no unit takes: its unit is gone, or already has a run. */
-static void drop_run(Manager *m, const char *id, const StateRecord *rec, bool own_cgroup, const char *why) {
+static void drop_run(Manager *m, const char *id, const StateRecord *rec, const char *why) {
         _cleanup_close_ int pidfd = -EBADF;
-        _cleanup_free_ char *dir = NULL;
+        _cleanup_free_ char *dir = NULL, *cgname = NULL;
+        int r;
 
         if (open_recorded_process(rec, &pidfd) >= 0) {
                 log_warning("%s: run %s (PID %d) is still running, but %s: stopping it.", rec->unit, id,
@@ -47,15 +49,20 @@ static void drop_run(Manager *m, const char *id, const StateRecord *rec, bool ow
                 (void) pidfd_signal(pidfd, SIGKILL);
         } else
                 log_info("%s: run %s is gone and %s: cleaning up.", rec->unit, id, why);
-        /* The cgroup is named after the unit: it is this run's only if the unit has no other. */
-        if (m->cgroup_root && own_cgroup) {
+        /* The run's own cgroup ("NAME.RUN_ID"): whatever other run the unit has keeps its own. */
+        if (m->cgroup_root && instance_cgroup_name(rec->unit, id, &cgname) >= 0) {
                 _cleanup_(cgroup_freep) Cgroup *c = NULL;
-                if (cgroup_open(m->cgroup_root, rec->unit, &c) >= 0) {
+                if (cgroup_open(m->cgroup_root, cgname, &c) >= 0) {
                         (void) cgroup_kill(c, SIGKILL);
                         /* Removed once the SIGKILLed processes are gone. */
                         manager_reap_cgroup(m, TAKE_PTR(c));
                 }
         }
+        /* Its writable layer too: a run that no unit takes is over for good. The name makes a
+         * path: only a valid unit name is used as one. */
+        r = unit_name_is_valid(rec->unit) ? container_layer_remove(m->state_dir, rec->unit, id) : 0;
+        if (r < 0)
+                log_warning_errno(r, "%s: cannot remove the writable layer of run %s: %m", rec->unit, id);
         if (asprintf(&dir, "%s/instances/%s", m->run_dir, id) >= 0)
                 (void) rm_rf_at(AT_FDCWD, dir);
 }
@@ -94,11 +101,11 @@ static int adopt_one(Manager *m, int dir_fd, const char *id) {
 
         u = manager_get_unit(m, rec.unit);
         if (!u || !u->file) {
-                drop_run(m, id, &rec, !u, "its unit file is gone");
+                drop_run(m, id, &rec, "its unit file is gone");
                 return 0;
         }
         if (u->instance) {
-                drop_run(m, id, &rec, false, "the unit has another run");
+                drop_run(m, id, &rec, "the unit has another run");
                 return 0;
         }
 
@@ -109,7 +116,11 @@ static int adopt_one(Manager *m, int dir_fd, const char *id) {
         if (r < 0)
                 return log_error_errno(r, "%s: cannot open run %s: %m", u->name, id);
         if (m->cgroup_root) {
-                r = cgroup_open(m->cgroup_root, u->name, &i->cgroup);
+                /* The run's own cgroup, not one by the unit's name: that could be another run's. */
+                _cleanup_free_ char *cgname = NULL;
+                r = instance_cgroup_name(u->name, id, &cgname);
+                if (r >= 0)
+                        r = cgroup_open(m->cgroup_root, cgname, &i->cgroup);
                 if (r < 0 && r != -ENOENT)
                         log_warning_errno(r, "%s: cannot open the cgroup of run %s: %m", u->name, id);
         }
@@ -129,7 +140,36 @@ static int adopt_one(Manager *m, int dir_fd, const char *id) {
         return 1;
 }
 
-int manager_adopt(Manager *m) {
+/* Writable layers of runs that are over: their run dirs went with a reboot (/run is a tmpfs) or
+ * with a supd that died before it could remove them. Anonymous volumes (containers/NAME/volumes)
+ * are not runs and stay. */
+static void remove_stale_layers(Manager *m) {
+        _cleanup_closedir_ DIR *d = NULL;
+        _cleanup_free_ char *path = NULL;
+
+        if (asprintf(&path, "%s/containers", m->state_dir) < 0 || opendir_at(AT_FDCWD, path, 0, &d) < 0)
+                return;
+        FOREACH_DIRENT (de, d) {
+                _cleanup_closedir_ DIR *runs = NULL;
+                Unit *u;
+
+                if (opendir_at(dirfd(d), de->d_name, O_NOFOLLOW, &runs) < 0)
+                        continue;
+                u = manager_get_unit(m, de->d_name);
+                FOREACH_DIRENT (run, runs) {
+                        int r;
+                        if (run_id_valid(run->d_name) < 0 || (u && u->instance && streq(u->instance->id, run->d_name)))
+                                continue;
+                        log_info("%s: removing the writable layer of run %s, which is over.", de->d_name, run->d_name);
+                        r = rm_rf_at(dirfd(runs), run->d_name);
+                        if (r < 0)
+                                log_warning_errno(r, "%s: cannot remove %s/%s/%s: %m", de->d_name, path, de->d_name,
+                                                  run->d_name);
+                }
+        }
+}
+
+static int adopt_runs(Manager *m) {
         _cleanup_close_ int dir_fd = -EBADF;
         _cleanup_free_ char *path = NULL;
         _cleanup_closedir_ DIR *d = NULL;
@@ -152,5 +192,13 @@ int manager_adopt(Manager *m) {
         }
         if (n > 0)
                 log_info("Adopted %d running container%s.", n, n == 1 ? "" : "s");
+        return n;
+}
+
+int manager_adopt(Manager *m) {
+        int n = adopt_runs(m);
+
+        /* Also when there was nothing to adopt: after a reboot, every layer is stale. */
+        remove_stale_layers(m);
         return n;
 }

@@ -9,5 +9,6 @@
  * policy with the status its init recorded; one whose unit is gone is stopped and cleaned up;
  * one without a record (killed between its directory and its clone) is cleaned up; a damaged
  * record is set aside (RUN_ID.damaged) with an error, and never keeps the others from being
- * adopted. Returns the number adopted. */
+ * adopted. Then the writable layers of runs that are over (state_dir/containers/NAME/RUN_ID of
+ * no current run) are removed. Returns the number adopted. */
 int manager_adopt(Manager *m);

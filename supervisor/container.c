@@ -7,9 +7,10 @@
 #include "basic/fileio.h"
 #include "basic/macro.h"
 #include "basic/strv.h"
-#include "runtime/capability.h"
 #include "container.h"
+#include "runtime/capability.h"
 #include "runtime/seccomp-policy.h"
+#include "state.h"
 
 void container_plan_done(ContainerPlan *p) {
         strv_free(p->argv);
@@ -304,6 +305,28 @@ static int compose_command(const UnitSettings *s, const Image *image, char ***re
         return 0;
 }
 
+int container_layer_path(const char *state_dir, const char *name, const char *run_id, char **ret) {
+        char *p;
+
+        /* Both name a directory: a run id that is not one would escape the unit's. */
+        if (run_id_valid(run_id) < 0)
+                return -EINVAL;
+        if (asprintf(&p, "%s/containers/%s/%s", state_dir, name, run_id) < 0)
+                return -ENOMEM;
+        *ret = p;
+        return 0;
+}
+
+int container_layer_remove(const char *state_dir, const char *name, const char *run_id) {
+        _cleanup_free_ char *path = NULL;
+        int r;
+
+        r = container_layer_path(state_dir, name, run_id, &path);
+        if (r < 0)
+                return r;
+        return rm_rf_at(AT_FDCWD, path);
+}
+
 int container_plan_build(const ContainerPaths *paths, const char *name, const char *hostname, const UnitSettings *s,
                          const Image *image, char *const *cgroup_hierarchies, int state_dir_fd, ContainerPlan *ret,
                          char **ret_error) {
@@ -362,8 +385,12 @@ int container_plan_build(const ContainerPaths *paths, const char *name, const ch
 
         private_network = !s->network || !streq(s->network, "host");
 
+        /* The writable layer is the run's; the log stays the unit's (SPEC.md: /var/log/supd/NAME.log),
+         * one story across its runs. */
+        r = container_layer_path(paths->state_dir, name, paths->run_id, &cdir);
+        if (r < 0)
+                return r;
         if (asprintf(&p.mount_dir, "%s/rootfs", paths->instance_dir) < 0 ||
-            asprintf(&cdir, "%s/containers/%s", paths->state_dir, name) < 0 ||
             asprintf(&p.upper_dir, "%s/upper", cdir) < 0 || asprintf(&p.work_dir, "%s/work", cdir) < 0 ||
             asprintf(&log_path, "%s/%s.log", paths->log_dir, name) < 0)
                 return -ENOMEM;

@@ -35,7 +35,15 @@ typedef struct ContainerPaths {
         const char *state_dir;    /* /var/lib/supd */
         const char *log_dir;      /* /var/log/supd */
         const char *instance_dir; /* /run/supd/instances/RUN_ID: the root file system is mounted at rootfs in it */
+        const char *run_id;       /* the writable layer is the run's: state_dir/containers/NAME/RUN_ID */
 } ContainerPaths;
+
+/* The writable layer of one run (its overlay upper and work dirs): state_dir/containers/NAME/RUN_ID.
+ * Keyed by the run, so that two runs of one unit never share one; anonymous volumes stay per unit
+ * (state_dir/containers/NAME/volumes) and outlive runs. */
+int container_layer_path(const char *state_dir, const char *name, const char *run_id, char **ret);
+/* Removes a run's writable layer (the run is over for good, as podman run --rm does). */
+int container_layer_remove(const char *state_dir, const char *name, const char *run_id);
 
 /* name: the instance ("web@2"); template_name: the unit file's name ("web") for replicas.
  * state_dir_fd: /run/supd/instances/RUN_ID (instance_dir). On failure *ret_error says what is wrong in one line. */

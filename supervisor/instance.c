@@ -16,6 +16,17 @@
 #include "instance.h"
 #include "runtime/spawn.h"
 
+int instance_cgroup_name(const char *name, const char *id, char **ret) {
+        char *s;
+
+        if (run_id_valid(id) < 0)
+                return -EINVAL;
+        if (asprintf(&s, "%s.%s", name, id) < 0)
+                return -ENOMEM;
+        *ret = s;
+        return 0;
+}
+
 int instance_new(const char *run_dir, const char *name, Instance **ret) {
         _cleanup_(instance_freep) Instance *i = NULL;
         int r;

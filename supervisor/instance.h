@@ -2,7 +2,10 @@
 #pragma once
 
 /* One run of a unit (or of one replica): a container with its own run id, state dir
- * (/run/supd/instances/RUN_ID), cgroup, process and state record. A unit owns its current
+ * (/run/supd/instances/RUN_ID), cgroup (PARENT/NAME.RUN_ID), writable layer
+ * (/var/lib/supd/containers/NAME/RUN_ID), process and state record. The log is the one thing
+ * kept per unit (/var/log/supd/NAME.log, as SPEC.md has it): it tells the unit's story across
+ * runs. A unit owns its current
  * instance; an automatic restart reuses it (the cgroup and state dir stay, only the process is
  * new), anything else that starts the unit afresh makes a new one. Per-run paths are keyed by the
  * run id, so that two runs of one unit can coexist (a start-first update).
@@ -53,6 +56,11 @@ struct Instance {
         InstanceEmptyHandler on_empty;
         void *empty_userdata;
 };
+
+/* The name of a run's cgroup below [Cgroup] Parent=, "NAME.RUN_ID" (unescaped): a sibling of the
+ * unit's other runs, not a child of a per-unit node, which on cgroup2 could hold no processes and
+ * would need its controllers enabled. */
+int instance_cgroup_name(const char *name, const char *id, char **ret);
 
 /* A new run id and its state dir below run_dir/instances. */
 int instance_new(const char *run_dir, const char *name, Instance **ret);

@@ -103,7 +103,8 @@ int manager_start_unit(Manager *m, Unit *u, bool manual, char **ret_error);
 void manager_unit_spawned(Manager *m, Unit *u);
 /* Removes an empty container cgroup (taking c): at once, or, where a v1 hierarchy keeps the
  * directory busy for a moment after its last process left, retried from a timer for a few
- * seconds. manager_cgroup_unreap() forgets a pending one: the name's next start reuses it. */
+ * seconds. manager_cgroup_unreap() forgets a pending one by its unescaped name (a run's
+ * "NAME.RUN_ID", instance_cgroup_name()): that run's next start reuses it. */
 void manager_reap_cgroup(Manager *m, Cgroup *c);
 void manager_cgroup_unreap(Manager *m, const char *name);
 /* Units settled or came up: queued starts may proceed (from the event loop). */

@@ -158,11 +158,21 @@ Cgroup *unit_cgroup(const Unit *u) {
         return u->instance ? u->instance->cgroup : NULL;
 }
 
-/* The run is over for good: its cgroup and state dir go. */
+/* The run is over for good: its cgroup, writable layer and state dir go. */
 static void unit_end_instance(Unit *u) {
+        int r;
+
         if (!u->instance)
                 return;
         unit_destroy_cgroup(u);
+        /* As podman run --rm (Quadlet's way): the next start begins from the image again. A
+         * supctl run without --rm keeps it, like podman run does, until the name is run again. */
+        if (!u->transient || u->remove_after) {
+                r = container_layer_remove(u->manager->state_dir, u->name, u->instance->id);
+                if (r < 0)
+                        log_warning_errno(r, "%s: cannot remove the writable layer of run %s: %m", u->name,
+                                          u->instance->id);
+        }
         instance_release_process(u->instance);
         instance_remove_dir(u->instance);
         u->instance = instance_free(u->instance);
@@ -542,6 +552,7 @@ static int unit_make_cgroup(Unit *u, const UnitSettings *s, char **ret_error) {
         CgroupRoot *root = u->manager->cgroup_root;
         Instance *i = u->instance;
         CgroupLimits limits = CGROUP_LIMITS_NONE;
+        _cleanup_free_ char *cgname = NULL;
         int r;
 
         limits.memory_max = unit_settings_memory_max(s);
@@ -569,8 +580,11 @@ static int unit_make_cgroup(Unit *u, const UnitSettings *s, char **ret_error) {
         u->last_stats = (CgroupStats){};
         i->oom_baseline = 0;
         i->cgroup_limits = limits;
-        manager_cgroup_unreap(u->manager, u->name); /* the directory is this run's again */
-        r = cgroup_new(root, u->name, &limits, &i->cgroup);
+        r = instance_cgroup_name(u->name, i->id, &cgname);
+        if (r < 0)
+                return r;
+        manager_cgroup_unreap(u->manager, cgname); /* the directory is this run's again */
+        r = cgroup_new(root, cgname, &limits, &i->cgroup);
         if (r == -EOPNOTSUPP) {
                 if (asprintf(ret_error, "a resource limit needs a cgroup controller this host does not offer") < 0)
                         return -ENOMEM;
@@ -715,7 +729,8 @@ static int unit_build_plan(Unit *u, const UnitSettings *s, const Image *image, C
         ContainerPaths paths = { .run_dir = m->run_dir,
                                  .state_dir = m->state_dir,
                                  .log_dir = m->log_dir,
-                                 .instance_dir = u->instance->dir };
+                                 .instance_dir = u->instance->dir,
+                                 .run_id = u->instance->id };
         _cleanup_strv_free_ char **hierarchies = unit_cgroup(u) ? cgroup_hierarchies(unit_cgroup(u)) : NULL;
         _cleanup_free_ char *hostname = unit_hostname(u, s);
 

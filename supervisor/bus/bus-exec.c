@@ -366,7 +366,8 @@ static int unit_exit_status(const Unit *u) {
 static void remove_transient_state(Manager *m, Unit *u) {
         _cleanup_free_ char *c = NULL, *l = NULL;
 
-        /* The instance's state dir went when the unit came down. */
+        /* The instance's state dir and writable layer went when the unit came down; a transient
+         * unit has no volumes, so nothing of containers/NAME is left to keep. */
         if (asprintf(&c, "%s/containers/%s", m->state_dir, u->name) >= 0)
                 (void) rm_rf_at(AT_FDCWD, c);
         if (asprintf(&l, "%s/%s.log", m->log_dir, u->name) >= 0)
@@ -514,8 +515,12 @@ static int method_run(sd_bus_message *msg, void *userdata, sd_bus_error *error) 
         u = manager_get_unit(m, name);
         if (u && (!u->transient || unit_is_active(u) || u->n_waiters > 0))
                 return sd_bus_error_setf(error, "io.supd.Error.Exists", "A unit named %s exists already.", name);
-        if (u) /* an old, stopped transient one: replaced */
+        if (u) { /* an old, stopped transient one: replaced, and the writable layer it kept with it */
+                _cleanup_free_ char *c = NULL;
+                if (asprintf(&c, "%s/containers/%s", m->state_dir, u->name) >= 0)
+                        (void) rm_rf_at(AT_FDCWD, c);
                 manager_remove_unit(m, u);
+        }
 
         f = new0(UnitFile, 1);
         if (!f)

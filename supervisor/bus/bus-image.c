@@ -5,8 +5,10 @@
 #include "basic/log.h"
 #include "basic/strv.h"
 #include "bus-internal.h"
+#include "container.h"
 #include "image-worker.h"
 #include "image/image-store.h"
+#include "instance.h"
 #include "manager.h"
 
 /* Image1: the image store's calls. The long ones (import, pull, rm, prune) are answered when
@@ -278,7 +280,7 @@ static int method_diff(sd_bus_message *msg, void *userdata, sd_bus_error *error)
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_(image_freep) Image *img = NULL;
         _cleanup_strv_free_ char **lower = NULL;
-        _cleanup_free_ char *upper = NULL;
+        _cleanup_free_ char *layer = NULL, *upper = NULL;
         const UnitSettings *st;
         const char *name;
         Unit *u;
@@ -300,7 +302,13 @@ static int method_diff(sd_bus_message *msg, void *userdata, sd_bus_error *error)
                         lower = strv_copy(img->layer_dirs);
         } else if (st && !isempty(st->rootfs))
                 (void) strv_extend(&lower, st->rootfs);
-        if (asprintf(&upper, "%s/containers/%s/upper", m->state_dir, u->name) < 0)
+        /* The writable layer is the current run's: a unit that is down has none. */
+        if (!u->instance)
+                return sd_bus_error_setf(error, "io.supd.Error.NotRunning", "%s has no running container.", name);
+        r = container_layer_path(m->state_dir, u->name, u->instance->id, &layer);
+        if (r < 0)
+                return r;
+        if (asprintf(&upper, "%s/upper", layer) < 0)
                 return -ENOMEM;
         r = sd_bus_message_new_method_return(msg, &reply);
         if (r >= 0)

@@ -347,6 +347,59 @@ UNIT
         [ -f "$TEST_ROOT/run/supd/instances/$id2/state" ]
 }
 
+running_with_new_pid() { # running_with_new_pid UNIT OLDPID
+        [ "$(prop "$1" State)" = running ] && [ "$(prop "$1" MainPID)" != "$2" ]
+}
+
+@test "two runs of a unit never share a cgroup or a writable layer; an automatic restart keeps them" {
+        write_unit runs <<UNIT
+[Container]
+Rootfs=$ROOTFS
+Exec=/bin/sh -c 'echo x >> /mark; exec sleep 1000'
+[Service]
+Restart=always
+RestartSec=0
+UNIT
+        start_supd
+        supctl start runs
+        wait_until 5 state_is runs running
+        id=$(prop runs RunID)
+        cg=$(prop runs ControlGroup)
+        layer=$TEST_ROOT/var/lib/supd/containers/runs/$id
+        # Both are keyed by the run id; the record names the run's cgroup.
+        [[ "$cg" == */runs."$id" ]]
+        [ -d "$cg" ]
+        grep -qx "CGROUP=$cg" "$TEST_ROOT/run/supd/instances/$id/state"
+        wait_until 5 test -f "$layer/upper/mark"
+        [ -d "$layer/work" ]
+        # An automatic restart is the same run: its id, cgroup and writable layer (so /mark grows).
+        pid=$(prop runs MainPID)
+        kill -KILL "$pid"
+        wait_until 10 running_with_new_pid runs "$pid"
+        [ "$(prop runs RunID)" = "$id" ]
+        [ "$(prop runs ControlGroup)" = "$cg" ]
+        [ -d "$cg" ]
+        wait_until 5 sh -c "[ \$(wc -l < '$layer/upper/mark') -eq 2 ]"
+        # A stop and a start make a new run: a new id, cgroup and layer; the old ones are gone, and
+        # the new run starts from the root file system again.
+        supctl stop runs
+        wait_until 5 test ! -e "$cg" # a v1 directory may be held a moment longer
+        [ ! -e "$layer" ]
+        supctl start runs
+        wait_until 5 state_is runs running
+        id2=$(prop runs RunID)
+        cg2=$(prop runs ControlGroup)
+        [ "$id2" != "$id" ]
+        [ "$cg2" = "${cg%/*}/runs.$id2" ]
+        [ -d "$cg2" ]
+        [ ! -e "$cg" ]
+        wait_until 5 test -f "$TEST_ROOT/var/lib/supd/containers/runs/$id2/upper/mark"
+        [ "$(wc -l < "$TEST_ROOT/var/lib/supd/containers/runs/$id2/upper/mark")" -eq 1 ]
+        [ "$(ls "$TEST_ROOT/var/lib/supd/containers/runs")" = "$id2" ]
+        supctl stop runs
+        [ -z "$(ls "$TEST_ROOT/var/lib/supd/containers/runs")" ]
+}
+
 @test "supd raises its own open file limit; the container keeps the one supd was started with" {
         [ "$(ulimit -Hn)" != 1024 ] || { echo "the hard limit is 1024 here: nothing to raise" >&2; false; }
         ulimit -Sn 1024

@@ -10,6 +10,14 @@ teardown() { teardown_supd; }
 
 parent() { sed -n 's/^Parent=//p' "$TEST_ROOT/etc/supd/supd.conf"; }
 
+# The directory name of a unit's current cgroup, NAME.RUN_ID (one per run).
+cg() {
+        local c
+        c=$(prop "$1" ControlGroup)
+        [[ "$c" == */"$1".* ]] || { echo "no cgroup for $1: '$c'" >&2; return 1; }
+        echo "${c##*/}"
+}
+
 # Every directory of our subtree in every hierarchy.
 our_cgroups() {
         local p
@@ -32,15 +40,19 @@ UNIT
         start_supd
         wait_until 5 grep -q done "$TEST_ROOT/var/log/supd/lim.log"
         p=$(parent)
+        # The run's cgroup: NAME.RUN_ID, the only one of the unit.
+        c=$(cg lim)
+        [ "$c" = "lim.$(prop lim RunID)" ]
+        [ "$(our_cgroups | grep -c '/lim\.')" -eq "$(our_cgroups | grep -c "/$c\$")" ]
         # The limits, wherever this host keeps them.
         if [ -f /sys/fs/cgroup/cgroup.controllers ]; then
-                [ "$(cat /sys/fs/cgroup/$p/lim/memory.max)" = 67108864 ]
-                [ "$(cat /sys/fs/cgroup/$p/lim/pids.max)" = 100 ]
-                [ "$(cat /sys/fs/cgroup/$p/lim/cpu.max)" = "50000 100000" ]
+                [ "$(cat /sys/fs/cgroup/$p/$c/memory.max)" = 67108864 ]
+                [ "$(cat /sys/fs/cgroup/$p/$c/pids.max)" = 100 ]
+                [ "$(cat /sys/fs/cgroup/$p/$c/cpu.max)" = "50000 100000" ]
         else
-                [ "$(cat /sys/fs/cgroup/memory/$p/lim/memory.limit_in_bytes)" = 67108864 ]
-                [ "$(cat /sys/fs/cgroup/pids/$p/lim/pids.max)" = 100 ]
-                [ "$(cat /sys/fs/cgroup/cpu/$p/lim/cpu.cfs_quota_us)" = 50000 ]
+                [ "$(cat /sys/fs/cgroup/memory/$p/$c/memory.limit_in_bytes)" = 67108864 ]
+                [ "$(cat /sys/fs/cgroup/pids/$p/$c/pids.max)" = 100 ]
+                [ "$(cat /sys/fs/cgroup/cpu/$p/$c/cpu.cfs_quota_us)" = 50000 ]
         fi
         # Inside, the container sees its own cgroup as the root.
         log=$(cat "$TEST_ROOT/var/log/supd/lim.log")
@@ -80,10 +92,11 @@ UNIT
         state_is bomb running
         supctl inspect dflt | jq -e ".TasksMax > 1e18" # unset in the unit (infinity)...
         p=$(parent)
+        c=$(cg dflt)
         if [ -f /sys/fs/cgroup/cgroup.controllers ]; then
-                [ "$(cat /sys/fs/cgroup/$p/dflt/pids.max)" = 2048 ] # ...but the cgroup has a default
+                [ "$(cat /sys/fs/cgroup/$p/$c/pids.max)" = 2048 ] # ...but the cgroup has a default
         else
-                [ "$(cat /sys/fs/cgroup/pids/$p/dflt/pids.max)" = 2048 ]
+                [ "$(cat /sys/fs/cgroup/pids/$p/$c/pids.max)" = 2048 ]
         fi
         # supd and the other unit are fine.
         state_is dflt running
@@ -132,7 +145,7 @@ UNIT
         start_supd_running stubborn
         sleep 0.3
         p=$(parent)
-        procs=$(find /sys/fs/cgroup -path "*/$p/stubborn/cgroup.procs" | head -1)
+        procs=$(find /sys/fs/cgroup -path "*/$p/$(cg stubborn)/cgroup.procs" | head -1)
         [ -n "$procs" ]
         pids=$(cat "$procs")
         [ "$(echo "$pids" | wc -l)" -ge 3 ]
@@ -154,13 +167,14 @@ UNIT
         assert_contains "$output" "Parent=$(parent)"
         # The first one and its container are untouched.
         state_is sleeper running
-        [ -n "$(our_cgroups | grep /sleeper)" ]
+        c=$(cg sleeper)
+        [ -n "$(our_cgroups | grep "/$c\$")" ]
         # A supd killed outright leaves no stale claim: the next one takes the subtree over.
         kill -KILL "$SUPD_PID"
         wait "$SUPD_PID" 2>/dev/null || true
         SUPD_PID=
         for pidfile in "$TEST_ROOT"/run/supd/instances/*/pid; do kill -KILL "$(cat "$pidfile")"; done
-        wait_until 10 sh -c "! grep -qs . $(find /sys/fs/cgroup -path "*/$(parent)/sleeper/cgroup.procs" | head -1)"
+        wait_until 10 sh -c "! grep -qs . $(find /sys/fs/cgroup -path "*/$(parent)/$c/cgroup.procs" | head -1)"
         start_supd
         kill -0 "$SUPD_PID"
         run ! grep -q "in use by another supd" "$TEST_ROOT/supd.log"
@@ -195,7 +209,7 @@ UNIT
         done
         # Every instance directory is gone, and so is every container cgroup.
         [ -z "$(ls "$TEST_ROOT/run/supd/instances")" ]
-        [ -z "$(our_cgroups | grep -E '/(noimage|novolume|noexec)$')" ]
+        [ -z "$(our_cgroups | grep -E '/(noimage|novolume|noexec)(\.[0-9a-f]{16})?$')" ]
         # No container process either: supd has no children left.
         [ -z "$(ps --ppid "$SUPD_PID" -o pid=)" ]
 }

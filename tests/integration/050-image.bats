@@ -345,7 +345,11 @@ UNIT
         assert_contains "$output" "A /new"
         assert_contains "$output" "C /etc/passwd"
         assert_contains "$output" "D /etc/group"
+        # The writable layer is the run's: once the unit is down there is none to show.
         supctl stop d
+        run supctl diff d
+        [ "$status" -ne 0 ]
+        assert_contains "$output" "d has no running container"
 }
 
 # ---- limits on what an import may write ----

@@ -164,7 +164,10 @@ teardown() {
         run supctl run --name once --rootfs "$ROOTFS" sh -c 'echo x > /f; exit 0'
         [ "$status" -eq 0 ]
         [ "$(prop once ActiveState)" = inactive ]
-        [ -f "$TEST_ROOT/var/lib/supd/containers/once/upper/f" ]
+        # Its run's writable layer stays with it (podman run without --rm), the only one.
+        layers=("$TEST_ROOT"/var/lib/supd/containers/once/*/upper)
+        [ "${#layers[@]}" -eq 1 ]
+        [ -f "${layers[0]}/f" ]
         run supctl run --name web --rootfs "$ROOTFS" true
         [ "$status" -eq 125 ]
         assert_contains "$output" "exists already"

@@ -34,10 +34,11 @@ procs_of() { # procs_of PID
 @test "after kill -9 of supd the next one adopts every container: same PID and run, no duplicate, stop works" {
         for i in 1 2 3; do simple_unit "keep$i"; done
         start_supd_running keep1 keep2 keep3
-        declare -A pid run
+        declare -A pid run cg
         for i in 1 2 3; do
                 pid[$i]=$(prop "keep$i" MainPID)
                 run[$i]=$(prop "keep$i" RunID)
+                cg[$i]=$(prop "keep$i" ControlGroup)
         done
         kill_supd
         for i in 1 2 3; do kill -0 "${pid[$i]}"; done
@@ -46,6 +47,9 @@ procs_of() { # procs_of PID
                 wait_until 5 state_is "keep$i" running
                 [ "$(prop "keep$i" MainPID)" = "${pid[$i]}" ]
                 [ "$(prop "keep$i" RunID)" = "${run[$i]}" ]
+                # The run's own cgroup, with the container in it.
+                [ "$(prop "keep$i" ControlGroup)" = "${cg[$i]}" ]
+                grep -qx "${pid[$i]}" "${cg[$i]}/cgroup.procs"
         done
         grep -q "keep1: adopted run ${run[1]}" "$TEST_ROOT/supd.log"
         # No second container for any unit: one init and its sleep per PID namespace, and one
@@ -57,6 +61,8 @@ procs_of() { # procs_of PID
         supctl stop keep1
         [ "$(prop keep1 ActiveState)" = inactive ]
         gone "${pid[1]}"
+        wait_until 5 test ! -e "${cg[1]}"
+        [ ! -e "$TEST_ROOT/var/lib/supd/containers/keep1/${run[1]}" ]
         # supctl exec works in an adopted container.
         run supctl exec keep2 echo inside
         [ "$status" -eq 0 ]
@@ -146,10 +152,25 @@ UNIT
         simple_unit stays
         start_supd_running gone stays
         gone_pid=$(prop gone MainPID)
+        gone_cg=$(prop gone ControlGroup)
+        gone_layer=$TEST_ROOT/var/lib/supd/containers/gone/$(prop gone RunID)
+        stays_run=$(prop stays RunID)
+        [ -d "$gone_layer/upper" ]
         kill_supd
         rm "$UNITS/gone.container"
+        # A writable layer of a run that no longer exists (as after a reboot), next to a volume.
+        containers=$TEST_ROOT/var/lib/supd/containers
+        mkdir -p "$containers/stays/0123456789abcdef/upper" "$containers/stays/volumes/v"
         start_supd
         wait_until 10 gone "$gone_pid"
         grep -q "gone: run .* is still running, but its unit file is gone: stopping it." "$TEST_ROOT/supd.log"
+        # Its cgroup and writable layer go with it.
+        wait_until 5 test ! -e "$gone_cg"
+        [ ! -e "$gone_layer" ]
         wait_until 5 state_is stays running
+        # The stale layer went; the adopted run's layer and the volume stay.
+        [ "$(prop stays RunID)" = "$stays_run" ]
+        [ ! -e "$containers/stays/0123456789abcdef" ]
+        [ -d "$containers/stays/$stays_run/upper" ]
+        [ -d "$containers/stays/volumes/v" ]
 }
