@@ -266,7 +266,7 @@ static int fs_magic(const char *path, long *ret) {
         return 0;
 }
 
-static int detect_layout(CgroupLayout *ret) {
+int cgroup_detect_layout(CgroupLayout *ret) {
         long m;
 
         if (fs_magic(CGROUP_FS, &m) < 0)
@@ -497,7 +497,7 @@ int cgroup_root_new(const char *parent, CgroupRoot **ret) {
         CgroupLayout layout;
         int rr;
 
-        rr = detect_layout(&layout);
+        rr = cgroup_detect_layout(&layout);
         if (rr < 0)
                 return rr;
         rr = read_file_at(AT_FDCWD, "/proc/self/cgroup", ATTR_SIZE_MAX, &proc_cgroup, NULL);

@@ -130,6 +130,9 @@ const char *cgroup_root_path(const CgroupRoot *r, const char *hierarchy);
  * stays valid for cgroup_root_free(). */
 int cgroup_root_destroy(CgroupRoot *r);
 
+/* The host's layout, from statfs() of /sys/fs/cgroup and /sys/fs/cgroup/unified (as systemd
+ * does): the one place that decides it. -ENOMEDIUM when no cgroup file system is mounted. */
+int cgroup_detect_layout(CgroupLayout *ret);
 const char *cgroup_layout_to_string(CgroupLayout l);
 CgroupLayout cgroup_layout_from_string(const char *s);
 

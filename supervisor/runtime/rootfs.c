@@ -10,6 +10,7 @@
 #include "basic/fileio.h"
 #include "basic/macro.h"
 #include "basic/strv.h"
+#include "cgroup.h"
 #include "rootfs.h"
 
 /* Docker's defaults (moby oci/defaults.go), in its order; supd.container(5) lists them too. */
@@ -344,9 +345,24 @@ int rootfs_setup(const RootfsConfig *c, char *what, size_t what_size) {
 int rootfs_detect_cgroups(bool *ret_unified, char ***ret_v1, bool *ret_hybrid_unified) {
         _cleanup_free_ char *data = NULL;
         _cleanup_strv_free_ char **v1 = NULL;
-        bool unified = false, hybrid_unified = false;
+        CgroupLayout layout;
         int r;
 
+        /* The layout is cgroup.c's to decide; the mount table only names the v1 mounts. */
+        r = cgroup_detect_layout(&layout);
+        if (r == -ENOMEDIUM) {
+                *ret_unified = *ret_hybrid_unified = false;
+                *ret_v1 = NULL;
+                return 0;
+        }
+        if (r < 0)
+                return r;
+        if (layout == CGROUP_LAYOUT_UNIFIED) {
+                *ret_unified = true;
+                *ret_v1 = NULL;
+                *ret_hybrid_unified = false;
+                return 0;
+        }
         r = read_file_at(AT_FDCWD, "/proc/self/mountinfo", 4 * 1024 * 1024, &data, NULL);
         if (r < 0)
                 return r;
@@ -356,12 +372,7 @@ int rootfs_detect_cgroups(bool *ret_unified, char ***ret_v1, bool *ret_hybrid_un
                 if (!sep || sscanf(line, "%*s %*s %*s %*s %511s", mountpoint) != 1 ||
                     sscanf(sep + 3, "%63s %*s %511s", fstype, super) != 2)
                         continue;
-                if (streq(fstype, "cgroup2")) {
-                        if (streq(mountpoint, "/sys/fs/cgroup"))
-                                unified = true;
-                        else if (streq(mountpoint, "/sys/fs/cgroup/unified"))
-                                hybrid_unified = true;
-                } else if (streq(fstype, "cgroup") && strneq(mountpoint, "/sys/fs/cgroup/", 15)) {
+                if (streq(fstype, "cgroup") && strneq(mountpoint, "/sys/fs/cgroup/", 15)) {
                         /* The directory name is the controller list as mounted ("memory",
                          * "cpu,cpuacct"), which is also the mount option that shows it again;
                          * named hierarchies (name=systemd) are not for containers. */
@@ -371,8 +382,8 @@ int rootfs_detect_cgroups(bool *ret_unified, char ***ret_v1, bool *ret_hybrid_un
                                 return -ENOMEM;
                 }
         }
-        *ret_unified = unified;
-        *ret_v1 = unified ? NULL : TAKE_PTR(v1);
-        *ret_hybrid_unified = !unified && hybrid_unified;
+        *ret_unified = false;
+        *ret_v1 = TAKE_PTR(v1);
+        *ret_hybrid_unified = layout == CGROUP_LAYOUT_HYBRID;
         return 0;
 }
