@@ -5,9 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <unistd.h>
 
 #include "basic/fileio.h"
 #include "basic/macro.h"
+#include "basic/time-util.h"
 #include "state.h"
 
 void state_record_done(StateRecord *r) {
@@ -18,11 +20,26 @@ void state_record_done(StateRecord *r) {
         *r = (StateRecord){};
 }
 
+#ifndef GRND_INSECURE
+#define GRND_INSECURE 0x0004
+#endif
+
 int run_id_new(char ret[static RUN_ID_LEN + 1]) {
+        static uint64_t counter;
         uint8_t b[RUN_ID_LEN / 2];
 
-        if (getrandom(b, sizeof(b), GRND_NONBLOCK) != (ssize_t) sizeof(b))
-                return -EAGAIN;
+        /* Unique, not secret: early at boot the kernel's pool may not be ready (GRND_NONBLOCK then
+         * fails with EAGAIN, as seen in a freshly booted VM), and a start must not fail for it.
+         * GRND_INSECURE (Linux 5.6) never blocks; without it, time, pid and a counter. */
+        if (getrandom(b, sizeof(b), GRND_INSECURE) != (ssize_t) sizeof(b) &&
+            getrandom(b, sizeof(b), GRND_NONBLOCK) != (ssize_t) sizeof(b)) {
+                uint64_t x = now_usec(CLOCK_REALTIME) ^ ((uint64_t) getpid() << 40) ^
+                             (++counter * UINT64_C(0x9e3779b97f4a7c15));
+                x ^= x >> 31;
+                x *= UINT64_C(0xbf58476d1ce4e5b9);
+                x ^= x >> 29;
+                memcpy(b, &x, sizeof(b));
+        }
         for (size_t i = 0; i < sizeof(b); i++)
                 snprintf(ret + 2 * i, 3, "%02x", b[i]);
         return 0;
