@@ -79,6 +79,8 @@ wait_supd_exit() {
         supctl stop a
         [ "$(prop a ActiveState)" = inactive ]
         [ ! -e "$TEST_ROOT/run/supd/instances/$run_a" ]
+        # Still supd's child across the exec: the new image reaps it (no zombie is left).
+        wait_until 5 test ! -e "/proc/$pid_a"
         # And a second re-exec works too.
         supctl daemon-reexec
         [ "$(prop b MainPID)" = "$pid_b" ]
