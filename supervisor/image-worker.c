@@ -74,6 +74,12 @@ struct ImageJob {
  * downloading the same layers again beside it. One manager per process, as for
  * insecure_registries. */
 static ImageJob *running_pulls = NULL;
+/* Workers running (a job has its source while its worker runs): daemon-reexec waits for none. */
+static unsigned n_running_jobs = 0;
+
+bool image_worker_busy(void) {
+        return n_running_jobs > 0;
+}
 
 static void pull_forget(ImageJob *j) {
         for (ImageJob **p = &running_pulls; *p; p = &(*p)->pull_next)
@@ -96,6 +102,8 @@ static ImageJob *image_job_free(ImageJob *j) {
         if (!j)
                 return NULL;
         pull_forget(j);
+        if (j->source)
+                n_running_jobs--;
         sd_event_source_disable_unref(j->source);
         child_guard_done(&j->worker);
         safe_close(j->result_fd);
@@ -313,6 +321,7 @@ static int job_start(Manager *m, JobKind kind, const char *path, const char *nam
                 return r;
         }
         j->worker = TAKE_CHILD_GUARD(worker);
+        n_running_jobs++;
         (void) sd_event_source_set_description(j->source, "image-worker");
         if (ret)
                 *ret = j;

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
+#include <stdbool.h>
+
 typedef struct Manager Manager;
 
 /* The image store's long work (import, pull, rm, prune) runs in a forked worker so that the event
@@ -9,6 +11,9 @@ typedef struct Manager Manager;
  * then one removed image per line). The start functions return 0 once the worker runs (done will
  * be called) or a negative errno (done will not). */
 typedef void (*ImageWorkerDone)(Manager *m, int r, const char *text, void *userdata);
+
+/* Whether an import, pull, removal or prune is running in a worker (a re-exec would orphan it). */
+bool image_worker_busy(void);
 
 /* At startup: opens the store and removes what interrupted imports left behind. */
 int manager_image_startup(Manager *m);

@@ -55,6 +55,7 @@ struct Manager {
 
         int lock_fd;
         int listen_fd;
+        bool listen_bound; /* we bound the socket file (not systemd): we remove it at exit */
         sd_event_source *listen_source;
         struct BusConnection **connections;
         size_t n_connections;
@@ -69,6 +70,7 @@ struct Manager {
         ManagerHooks hooks;
 
         bool exiting;
+        bool reexecute; /* supctl daemon-reexec: leave the loop like LiveRestore=yes, then execv() */
         sd_event_source *exit_source;
         sd_event_source *gc_source;
         sd_event_source *start_queue_source; /* starts queued units, a few per turn of the loop */

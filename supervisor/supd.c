@@ -1,9 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
 
 #include "basic/log.h"
+#include "basic/process-util.h"
+#include "basic/strv.h"
 #include "bus/bus.h"
 #include "manager.h"
 
@@ -67,11 +73,52 @@ static int parse_argv(int argc, char *argv[]) {
         return 1;
 }
 
+/* supctl daemon-reexec: everything of ours is closed (units freed without stopping, as with
+ * LiveRestore=yes); the new image adopts the containers. It is the binary now at the path we were
+ * started from, so that an upgraded supd takes over (/proc/self/exe would still be the old, deleted
+ * file); /proc/self/exe only if that path is gone. The listening socket is passed on as systemd
+ * passes it (LISTEN_FDS, same PID), so that clients wait in its backlog instead of being refused. */
+static int reexecute(char **argv, int listen_fd) {
+        char exe[PATH_MAX];
+        ssize_t n;
+
+        if (listen_fd >= 0) {
+                char pid[32];
+                int fd = listen_fd == SD_LISTEN_FDS_START ? listen_fd : dup2(listen_fd, SD_LISTEN_FDS_START);
+                if (fd < 0 || fcntl(fd, F_SETFD, 0) < 0)
+                        log_warning_errno(errno, "Cannot pass the control socket on, the new supd binds it anew: %m");
+                else {
+                        snprintf(pid, sizeof(pid), "%d", (int) getpid());
+                        (void) setenv("LISTEN_FDS", "1", 1);
+                        (void) setenv("LISTEN_PID", pid, 1);
+                        (void) unsetenv("LISTEN_FDNAMES");
+                }
+        }
+        /* The new supd takes the limit it starts with as the one containers get. */
+        rlimit_nofile_restore();
+        n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+        if (n > 0) {
+                exe[n] = 0;
+                if (n > 10 && streq(exe + n - 10, " (deleted)"))
+                        exe[n - 10] = 0;
+                (void) execv(exe, argv);
+                log_warning_errno(errno, "Cannot execute %s, executing /proc/self/exe: %m", exe);
+        }
+        (void) execv("/proc/self/exe", argv);
+        return log_error_errno(errno, "Failed to re-execute: %m");
+}
+
 int main(int argc, char *argv[]) {
         _cleanup_(manager_freep) Manager *m = NULL;
-        int r;
+        /* getopt permutes argv: a re-exec gets the arguments as given. */
+        _cleanup_strv_free_ char **saved_argv = strv_copy(argv);
+        int r, listen_fd;
 
         log_set_prefix("supd");
+        if (!saved_argv) {
+                log_error("Out of memory.");
+                return EXIT_FAILURE;
+        }
         r = parse_argv(argc, argv);
         if (r <= 0)
                 return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
@@ -96,5 +143,12 @@ int main(int argc, char *argv[]) {
         if (r < 0)
                 return EXIT_FAILURE;
         r = manager_run(m);
-        return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+        if (r < 0 || !m->reexecute)
+                return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+
+        /* Kept from bus_close(), which would remove the socket file. */
+        listen_fd = TAKE_FD(m->listen_fd);
+        m = manager_free(m);
+        (void) reexecute(saved_argv, listen_fd);
+        return EXIT_FAILURE;
 }

@@ -12,6 +12,7 @@
 #include "basic/strv.h"
 #include "bus-internal.h"
 #include "bus.h"
+#include "image-worker.h"
 #include "manager.h"
 
 /* The control API: D-Bus peer to peer on a private socket, like systemd's /run/systemd/private.
@@ -539,6 +540,29 @@ static int method_reload(sd_bus_message *msg, void *userdata, sd_bus_error *erro
         return 1;
 }
 
+/* supctl daemon-reexec: answer, then leave the loop as LiveRestore=yes does (containers keep
+ * running); main() closes everything and execs the binary again, which adopts them. An image
+ * worker would be orphaned by the exec (its PR_SET_PDEATHSIG does not fire), so wait for it. */
+static int method_reexecute(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        int r;
+
+        CHECK_ACCESS(msg, error);
+        if (m->exiting || m->reexecute)
+                return sd_bus_error_setf(error, "io.supd.Error.ShuttingDown", "supd is already shutting down.");
+        if (image_worker_busy())
+                return sd_bus_error_setf(error, "io.supd.Error.Busy",
+                                         "An image import, pull, removal or prune is running; "
+                                         "re-execute once it is done.");
+        r = sd_bus_reply_method_return(msg, NULL);
+        if (r < 0)
+                return r;
+        log_info("Re-executing, leaving containers running.");
+        (void) sd_notify(false, "RELOADING=1\nSTATUS=Re-executing");
+        m->reexecute = true;
+        return sd_event_exit(m->event, 0);
+}
+
 static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_METHOD_WITH_NAMES("Ping", "", , "s", SD_BUS_PARAM(version), method_ping, SD_BUS_VTABLE_UNPRIVILEGED),
@@ -556,6 +580,7 @@ static const sd_bus_vtable manager_vtable[] = {
                                  SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("Reload", "", , "a(sss)", SD_BUS_PARAM(actions), method_reload,
                                  SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD("Reexecute", "", "", method_reexecute, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END,
 };
 
@@ -805,6 +830,7 @@ static int bind_control_socket(Manager *m, int *ret_fd) {
         (void) unlink(m->socket_path);
         if (bind(fd, &sa.sa, sizeof(sa)) < 0)
                 return log_error_errno(errno, "Failed to bind %s: %m", m->socket_path);
+        m->listen_bound = true;
         g = getgrnam("supd");
         if (g && chown(m->socket_path, 0, g->gr_gid) < 0)
                 log_warning_errno(errno, "Failed to give %s to group supd, ignoring: %m", m->socket_path);
@@ -856,6 +882,11 @@ static void bus_close(Manager *m) {
         m->connections = NULL;
         m->n_connections = 0;
         m->listen_source = sd_event_source_disable_unref(m->listen_source);
+        /* A socket file we bound goes with us (we hold the root's lock, so it is ours): a client
+         * then reads "no such file", not "connection refused". One systemd passed stays its
+         * (units/supd.socket starts us again); on re-exec main() took the fd to pass it on. */
+        if (m->listen_fd >= 0 && m->listen_bound && unlink(m->socket_path) < 0 && errno != ENOENT)
+                log_warning_errno(errno, "Failed to remove %s, ignoring: %m", m->socket_path);
         m->listen_fd = safe_close(m->listen_fd);
 }
 

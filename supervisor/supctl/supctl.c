@@ -16,6 +16,7 @@
 #include "basic/strv.h"
 #include "basic/time-util.h"
 #include "bus/names.h"
+#include "supctl-daemon.h"
 #include "supctl-exec.h"
 #include "supctl-image.h"
 #include "unitfile/unit-settings.h"
@@ -692,7 +693,8 @@ static void help(void) {
                "  image rm IMAGE...            Remove images nothing uses\n"
                "  image prune                  Remove untagged images and unused layers\n"
                "  image history IMAGE          One row per layer\n"
-               "  diff NAME                    Files added (A), changed (C), deleted (D) in a container\n\n"
+               "  diff NAME                    Files added (A), changed (C), deleted (D) in a container\n"
+               "  daemon-reexec                Replace the running supd binary; containers keep running\n\n"
                "Options:\n"
                "  -h --help                    Show this help\n"
                "     --version                 Show the version\n"
@@ -764,6 +766,7 @@ int main(int argc, char *argv[]) {
                 { "restart", 1, -1 }, { "kill", 1, -1 },   { "reload", 0, 0 }, { "reset-failed", 0, -1 },
                 { "inspect", 1, -1 }, { "verify", 1, -1 }, { "image", 1, -1 }, { "diff", 1, 1 },
                 { "exec", 2, -1 },    { "run", 1, -1 },
+                { "daemon-reexec", 0, 0 },
         };
         _cleanup_(sd_bus_close_unrefp) sd_bus *bus = NULL;
         const char *verb;
@@ -818,6 +821,8 @@ int main(int argc, char *argv[]) {
         if (connect_bus(&bus) < 0)
                 return EXIT_FAIL;
 
+        if (streq(verb, "daemon-reexec"))
+                return supctl_daemon_reexec(bus, arg_root);
         if (streq(verb, "exec"))
                 return supctl_exec(bus, nargs, args);
         if (streq(verb, "run"))
