@@ -18,6 +18,7 @@
 #include "bus/names.h"
 #include "supctl-exec.h"
 #include "supctl-image.h"
+#include "supctl-kube.h"
 #include "unitfile/unit-settings.h"
 
 /* Exit codes, as SPEC.md and systemctl use them. */
@@ -682,6 +683,7 @@ static void help(void) {
                "  reset-failed [NAME...]       Clear the failed state and the start limit\n"
                "  inspect NAME...              Everything known about units, as JSON\n"
                "  verify [--json] FILE...      Check unit files without a daemon\n"
+               "  generate kube NAME|FILE...   Kubernetes Deployments and Services for units\n"
                "  exec [-i] [-t] NAME CMD...   Run a command in a running container\n"
                "  run [-t] [-i] [--rm] [--name N] IMAGE|--rootfs DIR [CMD...]\n"
                "                               Run a transient container in the foreground\n"
@@ -764,6 +766,7 @@ int main(int argc, char *argv[]) {
                 { "restart", 1, -1 }, { "kill", 1, -1 },   { "reload", 0, 0 }, { "reset-failed", 0, -1 },
                 { "inspect", 1, -1 }, { "verify", 1, -1 }, { "image", 1, -1 }, { "diff", 1, 1 },
                 { "exec", 2, -1 },    { "run", 1, -1 },
+                { "generate", 2, -1 },
         };
         _cleanup_(sd_bus_close_unrefp) sd_bus *bus = NULL;
         const char *verb;
@@ -814,6 +817,8 @@ int main(int argc, char *argv[]) {
 
         if (streq(verb, "verify"))
                 return verb_verify(args);
+        if (streq(verb, "generate"))
+                return supctl_generate(nargs, args, arg_root, arg_json);
 
         if (connect_bus(&bus) < 0)
                 return EXIT_FAIL;
