@@ -11,6 +11,7 @@ packages=(
         scdoc
         # tests and demo
         libcmocka-dev bats jq busybox-static iproute2 util-linux procps python3 systemd
+        python3-yaml python3-kubernetes
         umoci skopeo docker-registry zstd xz-utils
 )
 missing=()

@@ -19,6 +19,7 @@
 #include "supctl-daemon.h"
 #include "supctl-exec.h"
 #include "supctl-image.h"
+#include "supctl-kube.h"
 #include "unitfile/unit-settings.h"
 
 /* Exit codes, as SPEC.md and systemctl use them. */
@@ -683,6 +684,7 @@ static void help(void) {
                "  reset-failed [NAME...]       Clear the failed state and the start limit\n"
                "  inspect NAME...              Everything known about units, as JSON\n"
                "  verify [--json] FILE...      Check unit files without a daemon\n"
+               "  generate kube NAME|FILE...   Kubernetes Deployments and Services for units\n"
                "  exec [-i] [-t] NAME CMD...   Run a command in a running container\n"
                "  run [-t] [-i] [--rm] [--name N] IMAGE|--rootfs DIR [CMD...]\n"
                "                               Run a transient container in the foreground\n"
@@ -767,6 +769,7 @@ int main(int argc, char *argv[]) {
                 { "inspect", 1, -1 }, { "verify", 1, -1 }, { "image", 1, -1 }, { "diff", 1, 1 },
                 { "exec", 2, -1 },    { "run", 1, -1 },
                 { "daemon-reexec", 0, 0 },
+                { "generate", 2, -1 },
         };
         _cleanup_(sd_bus_close_unrefp) sd_bus *bus = NULL;
         const char *verb;
@@ -817,6 +820,8 @@ int main(int argc, char *argv[]) {
 
         if (streq(verb, "verify"))
                 return verb_verify(args);
+        if (streq(verb, "generate"))
+                return supctl_generate(nargs, args, arg_root, arg_json);
 
         if (connect_bus(&bus) < 0)
                 return EXIT_FAIL;
