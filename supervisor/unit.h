@@ -72,6 +72,7 @@ typedef struct Unit {
         sd_bus_message *run_call; /* supctl run: answered with the pty once the container is set up */
         bool transient;           /* made by supctl run, not by a unit file */
         bool remove_after;        /* supctl run --rm: forget it and its state once it is down */
+        bool run_unwaited;        /* supctl run: its client has not called WaitUnit yet; --rm waits for it */
         int run_stdio[3];         /* supctl run without -t: the caller's fds */
         bool run_tty;             /* supctl run -t */
         int run_pty_master;       /* the master of that pty, until handed to the caller */

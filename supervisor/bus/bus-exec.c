@@ -395,8 +395,10 @@ static void reply_run(Unit *u) {
         fd = u->run_pty_master >= 0 ? TAKE_FD(u->run_pty_master) : open("/dev/null", O_RDWR | O_CLOEXEC);
         if (fd < 0)
                 (void) sd_bus_reply_method_errnof(call, errno, "Cannot open /dev/null: %m");
-        else
-                (void) sd_bus_reply_method_return(call, "sh", u->name, fd);
+        else if (sd_bus_reply_method_return(call, "sh", u->name, fd) >= 0)
+                /* The client asks for LastError and the status next: with --rm, the unit stays
+                 * until it has (the container may be gone before WaitUnit comes). */
+                u->run_unwaited = true;
 }
 
 void bus_exec_unit_spawned(Manager *m, Unit *u) {
@@ -431,7 +433,7 @@ void bus_exec_unit_settled(Manager *m, Unit *u) {
                 free(st->waits[i].unit);
                 st->waits[i] = st->waits[--st->n_waits];
         }
-        if (u->transient && u->remove_after)
+        if (u->transient && u->remove_after && !u->run_unwaited)
                 remove_transient_state(m, u);
 }
 
@@ -454,6 +456,7 @@ static int method_wait_unit(sd_bus_message *msg, void *userdata, sd_bus_error *e
                 return sd_bus_error_setf(error, "io.supd.Error.NoSuchUnit", "Unit %s not found.", name);
         if (!st)
                 return -ENOMEM;
+        u->run_unwaited = false;
         if (!unit_is_active(u)) {
                 r = sd_bus_reply_method_return(msg, "i", (int32_t) unit_exit_status(u));
                 if (u->transient && u->remove_after) {
@@ -502,6 +505,13 @@ static int method_run(sd_bus_message *msg, void *userdata, sd_bus_error *error) 
                                          "Give either an image or a root directory.");
         if (!isempty(rootfs) && rootfs[0] != '/')
                 return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "The root directory must be absolute.");
+        if (!isempty(rootfs)) {
+                /* Said here, by name, rather than as a bind mount failing in the container's setup. */
+                _cleanup_close_ int rfd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+                if (rfd < 0)
+                        return sd_bus_error_setf(error, "io.supd.Error.StartFailed", "rootfs %s: %s", rootfs,
+                                                 strerror(errno));
+        }
         if (isempty(name)) {
                 sd_id128_t id;
                 char s[SD_ID128_STRING_MAX];

@@ -289,6 +289,28 @@ static int wait_run(sd_bus *bus, const char *unit, bool stop_on_interrupt) {
         return a.status;
 }
 
+/* Why the container's command did not run (supd's LastError of the unit), or NULL: the exit
+ * status alone (125-127) does not say. */
+static char *run_last_error(sd_bus *bus, const char *unit) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        const char *key, *contents, *v;
+        char type;
+
+        if (sd_bus_call_method(bus, "io.supd", SUPD_BUS_PATH, SUPD_BUS_INTERFACE, "GetUnit", NULL, &reply, "s", unit) <
+                    0 ||
+            sd_bus_message_enter_container(reply, 'a', "{sv}") < 0)
+                return NULL;
+        while (sd_bus_message_enter_container(reply, 'e', "sv") > 0) {
+                if (sd_bus_message_read(reply, "s", &key) < 0 || sd_bus_message_peek_type(reply, &type, &contents) < 0)
+                        return NULL;
+                if (streq(key, "LastError") && streq(contents, "s"))
+                        return sd_bus_message_read(reply, "v", "s", &v) > 0 && !isempty(v) ? strdup(v) : NULL;
+                if (sd_bus_message_skip(reply, "v") < 0 || sd_bus_message_exit_container(reply) < 0)
+                        return NULL;
+        }
+        return NULL;
+}
+
 int supctl_run(sd_bus *bus, int argc, char **argv) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
         _cleanup_close_ int null = -EBADF;
@@ -347,6 +369,12 @@ int supctl_run(sd_bus *bus, int argc, char **argv) {
                 return 125; /* docker run: the daemon could not run the container */
         if (sd_bus_message_read(reply, "sh", &unit, &master) < 0)
                 return 125;
+        {
+                /* Set before the reply if the command could not be run; WaitUnit brings its status. */
+                _cleanup_free_ char *why = run_last_error(bus, unit);
+                if (why)
+                        log_error("supctl: %s", why);
+        }
         if (tty)
                 (void) relay_pty(master, interactive);
         return wait_run(bus, unit, !tty);

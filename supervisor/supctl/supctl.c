@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <fnmatch.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -28,6 +29,7 @@ enum {
         EXIT_FAIL = 1,
         EXIT_NOT_ACTIVE = 3,
         EXIT_NO_UNIT = 4,
+        EXIT_NOT_LOADED = 5, /* start/stop/restart/kill of no such unit */
 };
 
 static const char *arg_root = NULL;
@@ -35,6 +37,10 @@ static bool arg_json = false;
 static bool arg_all = false;
 static int arg_signal = SIGTERM;
 static unsigned arg_lines = 10;
+static bool arg_quiet = false;
+static bool arg_value = false;
+static bool arg_help = false;
+static char **arg_properties = NULL;
 
 static bool use_color(void) {
         static int cached = -1;
@@ -69,7 +75,8 @@ static int connect_bus(sd_bus **ret) {
                 return log_error_errno(r, "supctl: cannot set up the connection: %m");
         r = sd_bus_start(bus);
         if (r < 0)
-                return log_error_errno(r, "supctl: cannot connect to %s: %m", path);
+                return log_error_errno(r, "supctl: cannot connect to %s: %m (is supd running? systemctl start supd)",
+                                       path);
         *ret = TAKE_PTR(bus);
         return 0;
 }
@@ -125,7 +132,80 @@ static int exit_code_for(int r) {
         return r < 0 ? EXIT_FAIL : EXIT_OK;
 }
 
+static int compare_names(const void *a, const void *b) {
+        return strverscmp(*(char *const *) a, *(char *const *) b); /* web@2 before web@10 */
+}
+
+static bool is_glob(const char *s) {
+        return strpbrk(s, "*?[") != NULL;
+}
+
+static bool match_any(char **patterns, const char *name) {
+        if (strv_length(patterns) == 0)
+                return true;
+        STRV_FOREACH (p, patterns)
+                if (fnmatch(*p, name, 0) == 0)
+                        return true;
+        return false;
+}
+
+/* Names as the user gave them, each glob pattern replaced by the loaded units it matches (by
+ * fnmatch, as systemctl matches patterns against loaded units only). A pattern that matches
+ * nothing adds nothing; ret_unmatched says whether one did. */
+static int expand_names(sd_bus *bus, char **args, char ***ret, bool *ret_unmatched) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_strv_free_ char **loaded = NULL, **names = NULL;
+        bool unmatched = false;
+        const char *f[7];
+        int r;
+
+        STRV_FOREACH (a, args)
+                if (is_glob(*a) && !reply) {
+                        r = call(bus, "ListUnits", &reply, "b", 1);
+                        if (r < 0)
+                                return r;
+                        r = sd_bus_message_enter_container(reply, 'a', "(sssssss)");
+                        if (r < 0)
+                                return log_error_errno(r, "Bad reply from supd: %m");
+                        while ((r = sd_bus_message_read(reply, "(sssssss)", &f[0], &f[1], &f[2], &f[3], &f[4], &f[5],
+                                                        &f[6])) > 0)
+                                if (strv_extend(&loaded, f[0]) < 0)
+                                        return log_oom();
+                        if (r < 0)
+                                return log_error_errno(r, "Bad reply from supd: %m");
+                }
+        if (loaded)
+                qsort(loaded, strv_length(loaded), sizeof(char *), compare_names);
+        STRV_FOREACH (a, args) {
+                bool found = false;
+                if (!is_glob(*a)) {
+                        if (strv_extend(&names, *a) < 0)
+                                return log_oom();
+                        continue;
+                }
+                STRV_FOREACH (l, loaded)
+                        if (fnmatch(*a, *l, 0) == 0 && !strv_contains(names, *l)) {
+                                if (strv_extend(&names, *l) < 0)
+                                        return log_oom();
+                                found = true;
+                        }
+                if (!found)
+                        unmatched = true;
+        }
+        if (!names && !(names = new0(char *, 1)))
+                return log_oom();
+        *ret = TAKE_PTR(names);
+        if (ret_unmatched)
+                *ret_unmatched = unmatched;
+        return 0;
+}
+
 /* ---- list ---- */
+
+static int compare_rows(const void *a, const void *b) {
+        char **const *x = a, **const *y = b;
+        return strverscmp((*x)[0], (*y)[0]);
+}
 
 static int verb_list(sd_bus *bus, char **args) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
@@ -143,6 +223,8 @@ static int verb_list(sd_bus *bus, char **args) {
                 return log_error_errno(r, "Bad reply: %m"), EXIT_FAIL;
         while ((r = sd_bus_message_read(reply, "(sssssss)", &f[0], &f[1], &f[2], &f[3], &f[4], &f[5], &f[6])) > 0) {
                 char **row = NULL;
+                if (!match_any(args, f[0]))
+                        continue;
                 for (size_t i = 0; i < 7; i++) {
                         (void) strv_extend(&row, f[i]);
                         w[i] = MAX(w[i], strlen(f[i]));
@@ -150,6 +232,8 @@ static int verb_list(sd_bus *bus, char **args) {
                 rows = realloc(rows, (n + 1) * sizeof(char **));
                 rows[n++] = row;
         }
+        if (n > 0)
+                qsort(rows, n, sizeof(char **), compare_rows);
 
         if (arg_json) {
                 static const char *const keys[] = { "unit", "load", "active", "sub", "image", "ports", "description" };
@@ -287,15 +371,32 @@ static int read_props(sd_bus_message *reply, Props *ps) {
         return r < 0 ? r : sd_bus_message_exit_container(reply);
 }
 
-static int get_props(sd_bus *bus, const char *name, Props *ps) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        int r = call(bus, "GetUnit", &reply, "s", name);
+/* quiet: no message for a unit that does not exist (-ENOENT), for verbs that report it their way. */
+static int get_props_full(sd_bus *bus, const char *name, Props *ps, bool quiet) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        int r;
+
+        r = sd_bus_message_new_method_call(bus, &m, "io.supd", SUPD_BUS_PATH, SUPD_BUS_INTERFACE, "GetUnit");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "s", name);
         if (r < 0)
-                return r;
+                return log_error_errno(r, "supctl: %m");
+        r = sd_bus_call(bus, m, UINT64_MAX - 1, &error, &reply);
+        if (r < 0) {
+                bool no_unit = sd_bus_error_has_name(&error, "io.supd.Error.NoSuchUnit");
+                if (!no_unit || !quiet)
+                        log_error("%s", error.message ?: strerror(-r));
+                return no_unit ? -ENOENT : r;
+        }
         r = read_props(reply, ps);
         if (r < 0)
                 return log_error_errno(r, "Bad reply from supd: %m");
         return 0;
+}
+
+static int get_props(sd_bus *bus, const char *name, Props *ps) {
+        return get_props_full(bus, name, ps, false);
 }
 
 static void props_to_json(const Props *ps, JsonWriter *w) {
@@ -486,6 +587,14 @@ static int verb_status(sd_bus *bus, char **args) {
                         printf("No units.\n");
                         return EXIT_OK;
                 }
+        } else {
+                bool unmatched;
+                int r = expand_names(bus, args, &names, &unmatched);
+                if (r < 0)
+                        return exit_code_for(r);
+                if (unmatched && ret == EXIT_OK)
+                        ret = EXIT_NO_UNIT; /* as for a name that is not loaded */
+                args = names;
         }
 
         if (arg_json) {
@@ -517,15 +626,23 @@ static int verb_status(sd_bus *bus, char **args) {
 }
 
 static int verb_inspect(sd_bus *bus, char **args) {
+        _cleanup_strv_free_ char **names = NULL;
         JsonWriter w;
-        int ret = EXIT_OK;
+        bool unmatched;
+        int ret = EXIT_OK, r;
 
+        r = expand_names(bus, args, &names, &unmatched);
+        if (r < 0)
+                return exit_code_for(r);
+        if (unmatched)
+                ret = EXIT_NO_UNIT;
+        args = names;
         json_init(&w, stdout);
         if (strv_length(args) > 1)
                 json_begin_array(&w);
         STRV_FOREACH (name, args) {
                 _cleanup_(props_done) Props ps = {};
-                int r = get_props(bus, *name, &ps);
+                r = get_props(bus, *name, &ps);
                 if (r < 0) {
                         ret = exit_code_for(r);
                         continue;
@@ -537,35 +654,272 @@ static int verb_inspect(sd_bus *bus, char **args) {
         return ret;
 }
 
+/* ---- is-active, is-failed, show, cat: systemctl's, from GetUnit ---- */
+
+/* Exit 0 if any unit is in one of the good states, else bad_exit; a unit that does not exist is
+ * "inactive", as systemctl prints for a unit that is not loaded. */
+static int check_states(sd_bus *bus, char **args, const char *const *good, int bad_exit) {
+        _cleanup_strv_free_ char **names = NULL;
+        bool found = false;
+        int r;
+
+        r = expand_names(bus, args, &names, NULL);
+        if (r < 0)
+                return EXIT_FAIL;
+        STRV_FOREACH (name, names) {
+                _cleanup_(props_done) Props ps = {};
+                const char *state = "inactive";
+
+                r = get_props_full(bus, *name, &ps, true);
+                if (r < 0 && r != -ENOENT)
+                        return EXIT_FAIL;
+                if (r >= 0)
+                        state = prop_s(&ps, "ActiveState");
+                for (size_t i = 0; good[i]; i++)
+                        if (streq(state, good[i]))
+                                found = true;
+                if (!arg_quiet)
+                        printf("%s\n", state);
+        }
+        return found ? EXIT_OK : bad_exit;
+}
+
+static int verb_is_active(sd_bus *bus, char **args) {
+        static const char *const good[] = { "active", NULL };
+        return check_states(bus, args, good, EXIT_NOT_ACTIVE);
+}
+
+static int verb_is_failed(sd_bus *bus, char **args) {
+        static const char *const good[] = { "failed", NULL };
+        return check_states(bus, args, good, EXIT_FAIL);
+}
+
+static bool property_wanted(const char *key) {
+        return strv_length(arg_properties) == 0 || strv_contains(arg_properties, key);
+}
+
+static void print_property(const Prop *p) {
+        if (!arg_value)
+                printf("%s=", p->key);
+        switch (p->type) {
+        case 's':
+                fputs(p->s, stdout);
+                break;
+        case 'u':
+        case 't':
+                printf("%" PRIu64, p->u);
+                break;
+        case 'i':
+                printf("%" PRIi64, p->i);
+                break;
+        case 'b':
+                fputs(p->u ? "yes" : "no", stdout);
+                break;
+        case 'a':
+                STRV_FOREACH (v, p->l)
+                        printf("%s%s", v == p->l ? "" : " ", *v);
+                break;
+        }
+        putchar('\n');
+}
+
+static int verb_show(sd_bus *bus, char **args) {
+        _cleanup_strv_free_ char **names = NULL;
+        JsonWriter w;
+        int r;
+
+        r = expand_names(bus, args, &names, NULL);
+        if (r < 0)
+                return EXIT_FAIL;
+        if (arg_json) {
+                json_init(&w, stdout);
+                if (strv_length(names) != 1)
+                        json_begin_array(&w);
+        }
+        STRV_FOREACH (name, names) {
+                _cleanup_(props_done) Props ps = {};
+                Props filtered = {};
+
+                r = get_props_full(bus, *name, &ps, true);
+                if (r == -ENOENT) {
+                        /* Like systemctl show of a unit that is not loaded: its name and states. */
+                        static const char *const keys[] = { "Name", "LoadState", "ActiveState", "SubState" };
+                        const char *values[] = { *name, "not-found", "inactive", "dead" };
+                        ps.p = new0(Prop, ELEMENTSOF(keys));
+                        if (!ps.p)
+                                return log_oom(), EXIT_FAIL;
+                        for (size_t i = 0; i < ELEMENTSOF(keys); i++) {
+                                ps.p[i] = (Prop){ .key = strdup(keys[i]), .type = 's', .s = strdup(values[i]) };
+                                ps.n++;
+                                if (!ps.p[i].key || !ps.p[i].s)
+                                        return log_oom(), EXIT_FAIL;
+                        }
+                } else if (r < 0)
+                        return EXIT_FAIL;
+                if (!arg_json && name != names)
+                        putchar('\n');
+                /* The filtered view borrows the entries; only its array is freed. */
+                filtered.p = new0(Prop, ps.n);
+                if (!filtered.p)
+                        return log_oom(), EXIT_FAIL;
+                for (size_t i = 0; i < ps.n; i++)
+                        if (ps.p[i].type && property_wanted(ps.p[i].key))
+                                filtered.p[filtered.n++] = ps.p[i];
+                if (arg_json)
+                        props_to_json(&filtered, &w);
+                else
+                        for (size_t i = 0; i < filtered.n; i++)
+                                print_property(&filtered.p[i]);
+                free(filtered.p);
+        }
+        if (arg_json && strv_length(names) != 1)
+                json_end_array(&w);
+        return EXIT_OK;
+}
+
+static int verb_cat(sd_bus *bus, char **args) {
+        _cleanup_strv_free_ char **names = NULL;
+        JsonWriter w;
+        bool first = true;
+        int r, ret = EXIT_OK;
+
+        r = expand_names(bus, args, &names, NULL);
+        if (r < 0)
+                return EXIT_FAIL;
+        if (arg_json) {
+                json_init(&w, stdout);
+                if (strv_length(names) != 1)
+                        json_begin_array(&w);
+        }
+        STRV_FOREACH (name, names) {
+                _cleanup_(props_done) Props ps = {};
+                _cleanup_strv_free_ char **files = NULL;
+                const char *fragment;
+
+                r = get_props_full(bus, *name, &ps, true);
+                if (r < 0 && r != -ENOENT)
+                        return EXIT_FAIL;
+                fragment = r < 0 ? "" : prop_s(&ps, "FragmentPath");
+                /* A transient unit (supctl run) has no file. */
+                if (fragment[0] != '/') {
+                        log_error("No files found for %s.", *name);
+                        ret = EXIT_FAIL;
+                        continue;
+                }
+                if (strv_extend(&files, fragment) < 0 || strv_extend_strv(&files, prop_l(&ps, "DropInPaths")) < 0)
+                        return log_oom(), EXIT_FAIL;
+                if (arg_json) {
+                        json_begin_object(&w);
+                        json_key(&w, "unit");
+                        json_string(&w, prop_s(&ps, "Name"));
+                        json_key(&w, "files");
+                        json_begin_array(&w);
+                }
+                STRV_FOREACH (f, files) {
+                        _cleanup_free_ char *data = NULL;
+                        size_t size = 0;
+
+                        r = read_file_at(AT_FDCWD, *f, 16 * 1024 * 1024, &data, &size);
+                        if (r < 0) {
+                                log_error("supctl: cannot read %s: %s", *f, strerror(-r));
+                                ret = EXIT_FAIL;
+                                continue;
+                        }
+                        if (arg_json) {
+                                json_begin_object(&w);
+                                json_key(&w, "path");
+                                json_string(&w, *f);
+                                json_key(&w, "content");
+                                json_string(&w, data);
+                                json_end_object(&w);
+                                continue;
+                        }
+                        /* systemctl cat: a blank line between files, each headed by its path. */
+                        printf("%s%s# %s%s\n", first ? "" : "\n", ANSI("0;1;34"), *f, ANSI_NORMAL);
+                        fwrite(data, 1, size, stdout);
+                        if (size > 0 && data[size - 1] != '\n')
+                                putchar('\n');
+                        first = false;
+                }
+                if (arg_json) {
+                        json_end_array(&w);
+                        json_end_object(&w);
+                }
+        }
+        if (arg_json && strv_length(names) != 1)
+                json_end_array(&w);
+        return ret;
+}
+
 /* ---- actions ---- */
 
+/* systemctl's exit status for an action on a unit that does not exist is 5, not status's 4. */
+static int action_exit_code(int r) {
+        return r == -ENOENT ? EXIT_NOT_LOADED : exit_code_for(r);
+}
+
+/* Names for an action: a pattern that matches no loaded unit is an error, as a missing name is. */
+static int action_names(sd_bus *bus, char **args, char ***ret) {
+        bool unmatched;
+        int r = expand_names(bus, args, ret, &unmatched);
+        if (r < 0)
+                return EXIT_FAIL;
+        if (unmatched) {
+                STRV_FOREACH (a, args)
+                        if (is_glob(*a))
+                                log_error("No loaded unit matches '%s'.", *a);
+                return EXIT_NOT_LOADED;
+        }
+        return EXIT_OK;
+}
+
 static int verb_simple(sd_bus *bus, const char *method, char **args) {
-        int ret = EXIT_OK;
-        STRV_FOREACH (name, args) {
+        _cleanup_strv_free_ char **names = NULL;
+        int ret = action_names(bus, args, &names);
+        STRV_FOREACH (name, names) {
                 int r = call(bus, method, NULL, "s", *name);
-                if (r < 0 && ret != EXIT_NO_UNIT)
-                        ret = exit_code_for(r);
+                if (r < 0 && ret != EXIT_NOT_LOADED)
+                        ret = action_exit_code(r);
         }
         return ret;
 }
 
+static int verb_start(sd_bus *bus, char **args) {
+        return verb_simple(bus, "StartUnit", args);
+}
+
+static int verb_stop(sd_bus *bus, char **args) {
+        return verb_simple(bus, "StopUnit", args);
+}
+
+static int verb_restart(sd_bus *bus, char **args) {
+        return verb_simple(bus, "RestartUnit", args);
+}
+
 static int verb_kill(sd_bus *bus, char **args) {
-        int ret = EXIT_OK;
-        STRV_FOREACH (name, args) {
+        _cleanup_strv_free_ char **names = NULL;
+        int ret = action_names(bus, args, &names);
+        STRV_FOREACH (name, names) {
                 int r = call(bus, "KillUnit", NULL, "si", *name, (int32_t) arg_signal);
-                if (r < 0)
-                        ret = exit_code_for(r);
+                if (r < 0 && ret != EXIT_NOT_LOADED)
+                        ret = action_exit_code(r);
         }
         return ret;
 }
 
 static int verb_reset_failed(sd_bus *bus, char **args) {
-        return exit_code_for(call_strv_arg(bus, "ResetFailed", args, NULL));
+        _cleanup_strv_free_ char **names = NULL;
+        int ret = EXIT_OK;
+        /* No names means every unit; patterns that match nothing must not come to mean that. */
+        if (strv_length(args) > 0 && ((ret = action_names(bus, args, &names)) != EXIT_OK || strv_length(names) == 0))
+                return ret;
+        return action_exit_code(call_strv_arg(bus, "ResetFailed", names, NULL));
 }
 
 static int verb_reload(sd_bus *bus, char **args) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         const char *action, *unit, *detail;
+        JsonWriter w;
         int r, ret = EXIT_OK;
 
         r = call(bus, "Reload", &reply, NULL);
@@ -574,11 +928,27 @@ static int verb_reload(sd_bus *bus, char **args) {
         r = sd_bus_message_enter_container(reply, 'a', "(sss)");
         if (r < 0)
                 return EXIT_FAIL;
+        if (arg_json) {
+                json_init(&w, stdout);
+                json_begin_array(&w);
+        }
         while (sd_bus_message_read(reply, "(sss)", &action, &unit, &detail) > 0) {
-                printf("%s %s%s%s\n", action, unit, isempty(detail) ? "" : ": ", strempty(detail));
+                if (arg_json) {
+                        json_begin_object(&w);
+                        json_key(&w, "action");
+                        json_string(&w, action);
+                        json_key(&w, "unit");
+                        json_string(&w, unit);
+                        json_key(&w, "detail");
+                        json_string(&w, detail);
+                        json_end_object(&w);
+                } else
+                        printf("%s %s%s%s\n", action, unit, isempty(detail) ? "" : ": ", strempty(detail));
                 if (streq(action, "failed"))
                         ret = EXIT_FAIL;
         }
+        if (arg_json)
+                json_end_array(&w);
         return ret;
 }
 
@@ -670,46 +1040,129 @@ static int verb_verify(char **args) {
         return ret;
 }
 
+static int verb_verify_row(sd_bus *bus, int argc, char **argv) {
+        return verb_verify(argv);
+}
+static int verb_exec_row(sd_bus *bus, int argc, char **argv) {
+        return supctl_exec(bus, argc, argv);
+}
+static int verb_run_row(sd_bus *bus, int argc, char **argv) {
+        return supctl_run(bus, argc, argv);
+}
+static int verb_image_row(sd_bus *bus, int argc, char **argv) {
+        /* Of the image commands only ls prints a table. */
+        if (arg_json && !streq(argv[0], "ls") && !streq(argv[0], "list")) {
+                log_error("supctl: image %s does not support --json.", argv[0]);
+                return EXIT_FAIL;
+        }
+        return supctl_image(bus, argc, argv, arg_json);
+}
+static int verb_diff_row(sd_bus *bus, int argc, char **argv) {
+        return supctl_diff(bus, argv[0]);
+}
+
+static int verb_generate_row(sd_bus *bus, int argc, char **argv) {
+        return supctl_generate(argc, argv, arg_root, arg_json);
+}
+
+static int verb_daemon_reexec_row(sd_bus *bus, int argc, char **argv) {
+        return supctl_daemon_reexec(bus, arg_root);
+}
+#define VERB_ROW(fn)                                                                                                  \
+        static int fn##_row(sd_bus *bus, int argc, char **argv) {                                                     \
+                return fn(bus, argv);                                                                                 \
+        }
+VERB_ROW(verb_list)
+VERB_ROW(verb_status)
+VERB_ROW(verb_start)
+VERB_ROW(verb_stop)
+VERB_ROW(verb_restart)
+VERB_ROW(verb_kill)
+VERB_ROW(verb_reload)
+VERB_ROW(verb_reset_failed)
+VERB_ROW(verb_inspect)
+VERB_ROW(verb_is_active)
+VERB_ROW(verb_is_failed)
+VERB_ROW(verb_show)
+VERB_ROW(verb_cat)
+
+enum {
+        VERB_JSON = 1 << 0,      /* honours --json; the others refuse it */
+        VERB_NO_DAEMON = 1 << 1, /* runs without connecting */
+};
+
+static const struct Verb {
+        const char *verb;
+        int min_args, max_args; /* -1: unlimited */
+        unsigned flags;
+        int (*run)(sd_bus *bus, int argc, char **argv);
+        const char *usage, *what;
+} verbs[] = {
+        { "list", 0, -1, VERB_JSON, verb_list_row, "list [--all] [PATTERN...]", "List units and their state" },
+        { "status", 0, -1, VERB_JSON, verb_status_row, "status [-n N] [PATTERN...]", "Show the status of units" },
+        { "start", 1, -1, 0, verb_start_row, "start PATTERN...", "Start units (and what they require)" },
+        { "stop", 1, -1, 0, verb_stop_row, "stop PATTERN...", "Stop units; returns when they are down" },
+        { "restart", 1, -1, 0, verb_restart_row, "restart PATTERN...", "Stop, then start units" },
+        { "kill", 1, -1, 0, verb_kill_row, "kill [-s SIGNAL] PATTERN...",
+          "Send a signal to the units' main processes" },
+        { "is-active", 1, -1, 0, verb_is_active_row, "is-active [-q] PATTERN...",
+          "Print the units' states; exit 0 if any is active" },
+        { "is-failed", 1, -1, 0, verb_is_failed_row, "is-failed [-q] PATTERN...",
+          "Print the units' states; exit 0 if any failed" },
+        { "show", 1, -1, VERB_JSON, verb_show_row, "show [-p PROP[,PROP...]] [--value] PATTERN...",
+          "Print the units' properties as KEY=VALUE" },
+        { "cat", 1, -1, VERB_JSON, verb_cat_row, "cat PATTERN...", "Print the unit files and their drop-ins" },
+        { "reload", 0, 0, VERB_JSON, verb_reload_row, "reload", "Re-read all units and supd.conf, then reconcile" },
+        { "reset-failed", 0, -1, 0, verb_reset_failed_row, "reset-failed [PATTERN...]",
+          "Clear the failed state and the start limit" },
+        { "inspect", 1, -1, VERB_JSON, verb_inspect_row, "inspect PATTERN...",
+          "Everything known about units, as JSON" },
+        { "verify", 1, -1, VERB_JSON | VERB_NO_DAEMON, verb_verify_row, "verify [--json] FILE...",
+          "Check unit files without a daemon" },
+        { "exec", 2, -1, 0, verb_exec_row, "exec [-i] [-t] NAME CMD...", "Run a command in a running container" },
+        { "run", 1, -1, 0, verb_run_row, "run [-t] [-i] [--rm] [--name N] IMAGE|--rootfs DIR [CMD...]",
+          "Run a transient container in the foreground" },
+        { "image", 1, -1, VERB_JSON, verb_image_row, "image import|pull|ls [--json]|rm|prune|history ...",
+          "Manage the image store (see supctl(1))" },
+        { "diff", 1, 1, 0, verb_diff_row, "diff NAME", "Files added (A), changed (C), deleted (D) in a container" },
+        { "generate", 2, -1, VERB_JSON | VERB_NO_DAEMON, verb_generate_row, "generate kube [--json] NAME|FILE...",
+          "Kubernetes Deployments and Services for units" },
+        { "daemon-reexec", 0, 0, 0, verb_daemon_reexec_row, "daemon-reexec",
+          "Replace the running supd binary; containers keep running" },
+};
+
 static void help(void) {
         printf("supctl [OPTIONS...] COMMAND ...\n\n"
                "Control the supd container supervisor.\n\n"
-               "Commands:\n"
-               "  list [--all]                 List units and their state\n"
-               "  status [NAME...]             Show the status of units\n"
-               "  start NAME...                Start units (and what they require)\n"
-               "  stop NAME...                 Stop units; returns when they are down\n"
-               "  restart NAME...              Stop, then start units\n"
-               "  kill [-s SIGNAL] NAME...     Send a signal to the units' main processes\n"
-               "  reload                       Re-read all units and supd.conf, then reconcile\n"
-               "  reset-failed [NAME...]       Clear the failed state and the start limit\n"
-               "  inspect NAME...              Everything known about units, as JSON\n"
-               "  verify [--json] FILE...      Check unit files without a daemon\n"
-               "  generate kube NAME|FILE...   Kubernetes Deployments and Services for units\n"
-               "  exec [-i] [-t] NAME CMD...   Run a command in a running container\n"
-               "  run [-t] [-i] [--rm] [--name N] IMAGE|--rootfs DIR [CMD...]\n"
-               "                               Run a transient container in the foreground\n"
-               "  image import FILE|DIR [NAME[:TAG]]  Import a rootfs tarball, docker save archive,\n"
-               "                               oci-archive or OCI layout directory\n"
-               "  image pull REFERENCE         Pull an image from an OCI registry\n"
-               "  image ls [--json]            List stored images\n"
-               "  image rm IMAGE...            Remove images nothing uses\n"
-               "  image prune                  Remove untagged images and unused layers\n"
-               "  image history IMAGE          One row per layer\n"
-               "  diff NAME                    Files added (A), changed (C), deleted (D) in a container\n"
-               "  daemon-reexec                Replace the running supd binary; containers keep running\n\n"
-               "Options:\n"
-               "  -h --help                    Show this help\n"
+               "Commands:\n");
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++) {
+                if (strlen(verbs[i].usage) > 28)
+                        printf("  %s\n  %-28s %s\n", verbs[i].usage, "", verbs[i].what);
+                else
+                        printf("  %-28s %s\n", verbs[i].usage, verbs[i].what);
+        }
+        printf("\nOptions:\n"
+               "  -h --help                    Show this help (after a command: that command's)\n"
                "     --version                 Show the version\n"
                "     --root=DIR                Talk to the supd running with --root=DIR\n"
-               "     --json                    Machine-readable output (list, status, inspect, verify)\n"
+               "     --json                    Machine-readable output (list, status, show, cat, reload,\n"
+               "                               inspect, verify, image ls); other commands refuse it\n"
                "  -a --all                     Include inactive units (list)\n"
                "  -s --signal=SIGNAL           Signal for kill (default SIGTERM)\n"
-               "  -n --lines=N                 Log lines shown by status (default 10)\n\n"
+               "  -n --lines=N                 Log lines shown by status (default 10)\n"
+               "  -q --quiet                   Print nothing (is-active, is-failed)\n"
+               "  -p --property=PROP[,PROP...] Only these properties (show)\n"
+               "     --value                   Only the values (show)\n\n"
+               "PATTERN is a unit name or a shell glob matched against the loaded units.\n"
                "See supctl(1).\n");
 }
 
+static void help_verb(const struct Verb *v) {
+        printf("usage: supctl %s\n\n%s.\n\nSee supctl(1).\n", v->usage, v->what);
+}
+
 static int parse_argv(int argc, char *argv[]) {
-        enum { ARG_VERSION = 0x100, ARG_ROOT, ARG_JSON };
+        enum { ARG_VERSION = 0x100, ARG_ROOT, ARG_JSON, ARG_VALUE };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
@@ -718,16 +1171,19 @@ static int parse_argv(int argc, char *argv[]) {
                 { "all", no_argument, NULL, 'a' },
                 { "signal", required_argument, NULL, 's' },
                 { "lines", required_argument, NULL, 'n' },
+                { "quiet", no_argument, NULL, 'q' },
+                { "property", required_argument, NULL, 'p' },
+                { "value", no_argument, NULL, ARG_VALUE },
                 {},
         };
         int c;
 
         arg_root = getenv("SUPD_ROOT");
-        while ((c = getopt_long(argc, argv, "has:n:", options, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, "has:n:qp:", options, NULL)) >= 0)
                 switch (c) {
                 case 'h':
-                        help();
-                        return 0;
+                        arg_help = true; /* the command's own help, if one is named */
+                        break;
                 case ARG_VERSION:
                         printf("supctl %s\n", PACKAGE_VERSION);
                         return 0;
@@ -753,6 +1209,23 @@ static int parse_argv(int argc, char *argv[]) {
                                 return -EINVAL;
                         }
                         break;
+                case 'q':
+                        arg_quiet = true;
+                        break;
+                case 'p': {
+                        /* -p A,B and -p A -p B alike */
+                        _cleanup_free_ char *copy = strdup(optarg);
+                        char *state = NULL;
+                        if (!copy)
+                                return log_oom();
+                        for (char *t = strtok_r(copy, ",", &state); t; t = strtok_r(NULL, ",", &state))
+                                if (strv_extend(&arg_properties, t) < 0)
+                                        return log_oom();
+                        break;
+                }
+                case ARG_VALUE:
+                        arg_value = true;
+                        break;
                 default:
                         return -EINVAL;
                 }
@@ -760,38 +1233,27 @@ static int parse_argv(int argc, char *argv[]) {
 }
 
 int main(int argc, char *argv[]) {
-        static const struct {
-                const char *verb;
-                int min_args, max_args; /* -1: unlimited */
-        } verbs[] = {
-                { "list", 0, 0 },     { "status", 0, -1 }, { "start", 1, -1 }, { "stop", 1, -1 },
-                { "restart", 1, -1 }, { "kill", 1, -1 },   { "reload", 0, 0 }, { "reset-failed", 0, -1 },
-                { "inspect", 1, -1 }, { "verify", 1, -1 }, { "image", 1, -1 }, { "diff", 1, 1 },
-                { "exec", 2, -1 },    { "run", 1, -1 },
-                { "daemon-reexec", 0, 0 },
-                { "generate", 2, -1 },
-        };
         _cleanup_(sd_bus_close_unrefp) sd_bus *bus = NULL;
+        const struct Verb *v = NULL;
         const char *verb;
         char **args;
         int r, nargs;
-        bool found = false;
 
         /* exec and run pass everything after the container name on: our options end at the verb. */
         {
-                int v = 1;
-                while (v < argc && argv[v][0] == '-') {
-                        const char *a = argv[v];
-                        v += (streq(a, "--root") || streq(a, "-s") || streq(a, "--signal") || streq(a, "-n") ||
-                              streq(a, "--lines"))
+                int i = 1;
+                while (i < argc && argv[i][0] == '-') {
+                        const char *a = argv[i];
+                        i += (streq(a, "--root") || streq(a, "-s") || streq(a, "--signal") || streq(a, "-n") ||
+                              streq(a, "--lines") || streq(a, "-p") || streq(a, "--property"))
                                      ? 2
                                      : 1;
                 }
-                if (v < argc && (streq(argv[v], "exec") || streq(argv[v], "run"))) {
-                        r = parse_argv(v, argv);
+                if (i < argc && (streq(argv[i], "exec") || streq(argv[i], "run"))) {
+                        r = parse_argv(i, argv);
                         if (r <= 0)
                                 return r < 0 ? EXIT_FAIL : EXIT_OK;
-                        optind = v;
+                        optind = i;
                 } else {
                         r = parse_argv(argc, argv);
                         if (r <= 0)
@@ -799,6 +1261,10 @@ int main(int argc, char *argv[]) {
                 }
         }
         if (optind >= argc) {
+                if (arg_help) {
+                        help();
+                        return EXIT_OK;
+                }
                 log_error("supctl: missing command; see supctl --help.");
                 return EXIT_FAIL;
         }
@@ -806,53 +1272,30 @@ int main(int argc, char *argv[]) {
         args = argv + optind + 1;
         nargs = argc - optind - 1;
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
-                if (streq(verbs[i].verb, verb)) {
-                        found = true;
-                        if (nargs < verbs[i].min_args || (verbs[i].max_args >= 0 && nargs > verbs[i].max_args)) {
-                                log_error("supctl: wrong number of arguments for '%s'; see supctl --help.", verb);
-                                return EXIT_FAIL;
-                        }
-                }
-        if (!found) {
+                if (streq(verbs[i].verb, verb))
+                        v = &verbs[i];
+        if (!v) {
                 log_error("supctl: unknown command '%s'; see supctl --help.", verb);
                 return EXIT_FAIL;
         }
-
-        if (streq(verb, "verify"))
-                return verb_verify(args);
-        if (streq(verb, "generate"))
-                return supctl_generate(nargs, args, arg_root, arg_json);
-
-        if (connect_bus(&bus) < 0)
+        /* exec and run read their own options: there, --help is theirs to see. */
+        if (arg_help || ((streq(verb, "exec") || streq(verb, "run")) && nargs > 0 &&
+                         (streq(args[0], "--help") || streq(args[0], "-h")))) {
+                help_verb(v);
+                return EXIT_OK;
+        }
+        if (nargs < v->min_args || (v->max_args >= 0 && nargs > v->max_args)) {
+                log_error("supctl: wrong number of arguments for '%s'; usage: supctl %s", verb, v->usage);
                 return EXIT_FAIL;
+        }
+        if (arg_json && !(v->flags & VERB_JSON)) {
+                log_error("supctl: %s does not support --json.", verb);
+                return EXIT_FAIL;
+        }
 
-        if (streq(verb, "daemon-reexec"))
-                return supctl_daemon_reexec(bus, arg_root);
-        if (streq(verb, "exec"))
-                return supctl_exec(bus, nargs, args);
-        if (streq(verb, "run"))
-                return supctl_run(bus, nargs, args);
-        if (streq(verb, "image"))
-                return supctl_image(bus, nargs, args, arg_json);
-        if (streq(verb, "diff"))
-                return supctl_diff(bus, args[0]);
-        if (streq(verb, "list"))
-                return verb_list(bus, args);
-        if (streq(verb, "status"))
-                return verb_status(bus, args);
-        if (streq(verb, "inspect"))
-                return verb_inspect(bus, args);
-        if (streq(verb, "start"))
-                return verb_simple(bus, "StartUnit", args);
-        if (streq(verb, "stop"))
-                return verb_simple(bus, "StopUnit", args);
-        if (streq(verb, "restart"))
-                return verb_simple(bus, "RestartUnit", args);
-        if (streq(verb, "kill"))
-                return verb_kill(bus, args);
-        if (streq(verb, "reset-failed"))
-                return verb_reset_failed(bus, args);
-        if (streq(verb, "reload"))
-                return verb_reload(bus, args);
-        return EXIT_FAIL;
+        if (!(v->flags & VERB_NO_DAEMON) && connect_bus(&bus) < 0)
+                return EXIT_FAIL;
+        r = v->run(bus, nargs, args);
+        strv_free(arg_properties);
+        return r;
 }
