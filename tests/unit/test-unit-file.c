@@ -572,6 +572,29 @@ static void test_specifiers(void **state) {
         assert_string_equal(e[11], "100%");
         unit_file_free(TAKE_PTR(u));
 
+        /* The directories and the user of a system manager running as root, as in systemd. */
+        u = load_text("[Container]\nImage=busybox\n"
+                      "Exec=echo %h %u %U %g %G %E %S %C %L %T %V\n"
+                      "EnvironmentFile=%h/x.env\n"
+                      "WorkingDir=%h\n");
+        assert_ok(u);
+        e = u->settings.exec;
+        assert_int_equal(strv_length(e), 12);
+        assert_string_equal(e[1], "/root");
+        assert_string_equal(e[2], "root");
+        assert_string_equal(e[3], "0");
+        assert_string_equal(e[4], "root");
+        assert_string_equal(e[5], "0");
+        assert_string_equal(e[6], "/etc");
+        assert_string_equal(e[7], "/var/lib");
+        assert_string_equal(e[8], "/var/cache");
+        assert_string_equal(e[9], "/var/log");
+        assert_string_equal(e[10], "/tmp");
+        assert_string_equal(e[11], "/var/tmp");
+        assert_string_equal(u->settings.environment_file[0], "/root/x.env");
+        assert_string_equal(u->settings.working_dir, "/root");
+        unit_file_free(TAKE_PTR(u));
+
         u = load_text("[Container]\nImage=busybox\nExec=echo %x\nHostName=web%\n");
         assert_error(u, "unknown specifier '%x' in Exec=", 3);
         assert_error(u, "incomplete specifier '%' at the end of HostName=", 4);
