@@ -1091,9 +1091,17 @@ int unit_settings_validate(UnitLoadState *st) {
         if (s->group && !s->user && (r = diag_at(st, true, "Container", "Group", "Group set without User")) < 0)
                 return r;
 
-        if (s->notify == NOTIFY_HEALTHY && !s->health_cmd &&
-            (r = diag_at(st, true, "Container", "Notify", "Notify=healthy requires HealthCmd=")) < 0)
-                return r;
+        /* Podman accepts it (the image's HEALTHCHECK may provide the check); supd runs only
+         * HealthCmd=, so there is nothing to wait for: say so and count the unit as started when
+         * its command runs, instead of waiting for a check that never comes. */
+        if (s->notify == NOTIFY_HEALTHY && !s->health_cmd) {
+                r = diag_at(st, false, "Container", "Notify",
+                            "Notify=healthy without HealthCmd= has no health check to wait for; the unit is "
+                            "started as soon as its command runs (as with Notify=false)");
+                if (r < 0)
+                        return r;
+                s->notify = NOTIFY_NO;
+        }
 
         if (s->health_on_failure == HEALTH_ON_FAILURE_RESTART) {
                 r = diag_at(st, false, "Container", "HealthOnFailure",

@@ -652,7 +652,6 @@ static void test_errors(void **state) {
                 { "[Container]\nImage=a\nNetwork=x.network\n", "Podman-specific", 3 },
                 { "[Container]\nImage=a\nVolume=x.volume:/d\n", "Podman-specific", 3 },
                 { "[Container]\nImage=a\nGroup=g\n", "Group set without User", 3 },
-                { "[Container]\nImage=a\nNotify=healthy\n", "Notify=healthy requires HealthCmd=", 3 },
                 { "[Container]\nImage=a\n[Foo]\nA=1\n", "unknown section [Foo]", 3 },
                 { "[Container]\nImage=a\nKey:value\n", "uses ':' as separator", 3 },
                 { "[Container]\nImage=a\njust some words\n",
@@ -728,6 +727,13 @@ static void test_warnings(void **state) {
         assert_int_equal(u->settings.restart_steps, 0);
         assert_int_equal(strv_length(u->settings.after), 1);
         assert_string_equal(u->settings.after[0], "db");
+        unit_file_free(TAKE_PTR(u));
+
+        /* Podman accepts Notify=healthy without HealthCmd= (the image may bring a check). */
+        u = load_text("[Container]\nImage=a\nNotify=healthy\n");
+        assert_ok(u);
+        assert_warning(u, "Notify=healthy without HealthCmd= has no health check to wait for", 3);
+        assert_int_equal(u->settings.notify, NOTIFY_NO);
         unit_file_free(TAKE_PTR(u));
 
         u = load_text("[Container]\nImage=a\n[Service]\nRestartMaxDelaySec=1min\n");
