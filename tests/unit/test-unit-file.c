@@ -1210,6 +1210,60 @@ static void test_quote_prefix_only(void **state) {
         assert_false(any_diag_contains(u, "Forever"));
 }
 
+/* Quadlet reads single-valued [Container] keys with Lookup(): one pair of double quotes around the
+ * whole value goes, nothing else does. systemd keeps its plain string keys verbatim. */
+static void test_quadlet_unquote(void **state) {
+        _cleanup_unit_file_free_ UnitFile *u = NULL;
+
+        u = load_text("[Unit]\n"
+                      "Description=\"quoted\"\n"
+                      "[Container]\n"
+                      "Image=\"busybox\"\n"
+                      "ContainerName=\"web\"\n"
+                      "HostName=\"web-1\"\n"
+                      "User=\"nobody\"\n"
+                      "WorkingDir=\"/srv\"\n"
+                      "Memory=\"64M\"\n"
+                      "StopSignal=\"SIGINT\"\n"
+                      "ReadOnly=\"yes\"\n"
+                      "HealthCmd=\"/bin/sh -c \"echo \"hello\"\"\"\n"
+                      "Notify=\"healthy\"\n"
+                      "EnvironmentFile=\"/etc/my app.env\" -/etc/other.env\n");
+        assert_ok(u);
+        assert_string_equal(u->settings.description, "\"quoted\"");
+        assert_string_equal(u->settings.image, "busybox");
+        assert_string_equal(u->settings.container_name, "web");
+        assert_string_equal(u->settings.hostname, "web-1");
+        assert_string_equal(u->settings.user, "nobody");
+        assert_string_equal(u->settings.working_dir, "/srv");
+        assert_true(u->settings.memory == 64 * 1024 * 1024);
+        assert_int_equal(u->settings.stop_signal, SIGINT);
+        assert_int_equal(u->settings.read_only, 1);
+        assert_string_equal(u->settings.health_cmd, "/bin/sh -c \"echo \"hello\"\"");
+        assert_int_equal(u->settings.notify, NOTIFY_HEALTHY);
+        assert_int_equal(strv_length(u->settings.environment_file), 2);
+        assert_string_equal(u->settings.environment_file[0], "/etc/my app.env");
+        assert_string_equal(u->settings.environment_file[1], "-/etc/other.env");
+        unit_file_free(TAKE_PTR(u));
+
+        /* Only a matched pair around the whole value; inner and single quotes stay and are judged
+         * by the key's own rules. An empty pair is an empty assignment. */
+        u = load_text("[Container]\nImage=a\n"
+                      "ContainerName=\"a\"b\"\n"
+                      "HostName='web'\n"
+                      "IP=\"10.0.0.1\n"
+                      "HealthCmd=/bin/sh -c \"echo 'hello world!'\"\n");
+        assert_error(u, "invalid value 'a\"b' for ContainerName=", 3);
+        assert_error(u, "invalid value ''web'' for HostName=", 4);
+        assert_error(u, "invalid value '\"10.0.0.1' for IP=", 5);
+        assert_string_equal(u->settings.health_cmd, "/bin/sh -c \"echo 'hello world!'\"");
+        unit_file_free(TAKE_PTR(u));
+
+        u = load_text("[Container]\nImage=a\nContainerName=web\nContainerName=\"\"\n");
+        assert_ok(u);
+        assert_null(u->settings.container_name);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_basic_values, setup, teardown),
@@ -1239,6 +1293,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_reconcile_desired_set, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_symlinks, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_quote_prefix_only, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_quadlet_unquote, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_reconcile_scale_to_zero, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
