@@ -432,9 +432,25 @@ static int p_deps(UnitLoadState *st, const Item *it, const char *v, unsigned lin
                         return r;
                 if (r == 0)
                         break;
-                if (endswith(w, ".container"))
+                if (endswith(w, ".container")) {
                         w[strlen(w) - strlen(".container")] = 0;
-                else if (endswith(w, ".service"))
+                        /* Quadlet fails a unit whose dependency names a .container file that does
+                         * not exist ("unable to translate dependency"); a plain or .service name
+                         * is left to the start, which fails with "does not exist". */
+                        if (unit_name_is_valid(w) && !endswith(w, "@")) {
+                                r = unit_load_state_unit_exists(st, w);
+                                if (r < 0)
+                                        return r;
+                                if (r == 0) {
+                                        r = DIAG_ERR(st, line, "%s=%s.container: no such unit on the search path",
+                                                     it->key, unit_token(w, t));
+                                        if (r < 0)
+                                                return r;
+                                        failed = true;
+                                        continue;
+                                }
+                        }
+                } else if (endswith(w, ".service"))
                         w[strlen(w) - strlen(".service")] = 0;
                 else
                         for (size_t i = 0; i < ELEMENTSOF(systemd_suffixes); i++)

@@ -123,6 +123,7 @@ static UnitFile *load_text(const char *content) {
 static void test_basic_values(void **state) {
         _cleanup_unit_file_free_ UnitFile *u = NULL;
 
+        put(2, "db.container", "[Container]\nImage=db\n"); /* a .container dependency must exist */
         u = load_text("# comment\n"
                       "; another\n"
                       "[Unit]\n"
@@ -924,6 +925,7 @@ static void test_verify_json(void **state) {
         _cleanup_unit_file_free_ UnitFile *u = NULL;
         _cleanup_free_ char *json = NULL, *want = NULL;
 
+        put(0, "db.container", "[Container]\nImage=db\n");
         put(0, "web.container",
             "[Unit]\nDescription=Web\nAfter=db.container\n"
             "[Container]\nImage=busybox\nPublishPort=8080:80\nEnvironment=A=1 \"B=x y\"\n"
@@ -1264,6 +1266,48 @@ static void test_quadlet_unquote(void **state) {
         assert_null(u->settings.container_name);
 }
 
+/* Quadlet refuses a dependency on a .container file that is nowhere ("unable to translate
+ * dependency"); other names are left to the start, other unit types are ignored with a warning. */
+static void test_missing_container_dependency(void **state) {
+        _cleanup_unit_file_free_ UnitFile *u = NULL;
+        _cleanup_free_ char *p = NULL;
+
+        put(2, "db.container", "[Container]\nImage=db\n");
+        put(1, "tmpl@.container", "[Container]\nImage=t\n");
+        u = load_text("[Unit]\n"
+                      "Requires=db.container tmpl@x.container t.container\n"
+                      "After=db.container network-online.target\n"
+                      "Wants=ghost other.service\n"
+                      "[Container]\nImage=a\n");
+        assert_ok(u);
+        assert_warning(u, "After=network-online.target ignored", 3);
+        assert_true(strv_equal(u->settings.requires, (char *[]){ "db", "tmpl@x", "t", NULL }));
+        assert_true(strv_equal(u->settings.wants, (char *[]){ "ghost", "other", NULL }));
+        unit_file_free(TAKE_PTR(u));
+
+        u = load_text("[Unit]\n"
+                      "Requires=ghost.container db.container\n"
+                      "BindsTo=nope@1.container\n"
+                      "After=late.container\n"
+                      "[Container]\nImage=a\n");
+        assert_error(u, "Requires=ghost.container: no such unit on the search path", 2);
+        assert_error(u, "BindsTo=nope@1.container: no such unit on the search path", 3);
+        assert_error(u, "After=late.container: no such unit on the search path", 4);
+        assert_int_equal(u->n_errors, 3);
+        assert_true(strv_equal(u->settings.requires, (char *[]){ "db", NULL }));
+        unit_file_free(TAKE_PTR(u));
+
+        /* verify FILE: the file's own directory is the search path. */
+        put(1, "verify/app.container", "[Unit]\nRequires=web.container\n[Container]\nImage=a\n");
+        p = path_join(dirs[1], "verify/app.container");
+        assert_int_equal(unit_file_load_path(NULL, p, &u), 0);
+        assert_error(u, "Requires=web.container: no such unit on the search path", 2);
+        unit_file_free(TAKE_PTR(u));
+        put(1, "verify/web.container", "[Container]\nImage=a\n");
+        assert_int_equal(unit_file_load_path(NULL, p, &u), 0);
+        assert_ok(u);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_basic_values, setup, teardown),
@@ -1294,6 +1338,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_symlinks, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_quote_prefix_only, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_quadlet_unquote, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_missing_container_dependency, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_reconcile_scale_to_zero, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
