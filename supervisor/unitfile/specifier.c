@@ -140,8 +140,39 @@ int specifier_expand(const char *text, const SpecifierContext *c, char **ret, ch
                         v = dash ? dash + 1 : prefix;
                         break;
                 }
+                /* supd runs as root, as a system service: systemd's values for the system
+                 * manager (the directories do not move under --root, as in systemd). */
                 case 't':
                         v = "/run";
+                        break;
+                case 'h':
+                        v = "/root";
+                        break;
+                case 'u':
+                case 'g':
+                        v = "root";
+                        break;
+                case 'U':
+                case 'G':
+                        v = "0";
+                        break;
+                case 'E':
+                        v = "/etc";
+                        break;
+                case 'S':
+                        v = "/var/lib";
+                        break;
+                case 'C':
+                        v = "/var/cache";
+                        break;
+                case 'L':
+                        v = "/var/log";
+                        break;
+                case 'T':
+                        v = "/tmp";
+                        break;
+                case 'V':
+                        v = "/var/tmp";
                         break;
                 case 'H':
                         if (c->hostname)

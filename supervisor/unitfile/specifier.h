@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
-/* systemd-style specifiers in unit file values: %n %N %p %i %I %j %H %m %t %%. */
+/* systemd-style specifiers in unit file values: %n %N %p %i %I %j %H %m %%, and the fixed values of
+ * a root system manager: %h %u %U %g %G %t %E %S %C %L %T %V. */
 
 typedef struct SpecifierContext {
         const char *unit_name;  /* "web", "tmpl@", "tmpl@inst" (no ".container") */

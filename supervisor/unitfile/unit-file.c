@@ -706,6 +706,31 @@ static char *dir_of(const char *path) {
         return r;
 }
 
+int unit_load_state_unit_exists(const UnitLoadState *st, const char *name) {
+        _cleanup_free_ char *file = NULL, *tmpl_file = NULL;
+        const char *at = strchr(name, '@');
+
+        if (asprintf(&file, "%s" UNIT_SUFFIX, name) < 0)
+                return -ENOMEM;
+        if (at && at[1] && asprintf(&tmpl_file, "%.*s@" UNIT_SUFFIX, (int) (at - name), name) < 0)
+                return -ENOMEM;
+        STRV_FOREACH (dir, st->allowed_dirs)
+                for (int k = 0; k < 2; k++) {
+                        _cleanup_free_ char *p = NULL;
+                        struct stat sb;
+                        const char *f = k == 0 ? file : tmpl_file;
+                        if (!f)
+                                continue;
+                        p = path_join(*dir, f);
+                        if (!p)
+                                return -ENOMEM;
+                        /* Present is enough: whether it loads is that unit's own business. */
+                        if (lstat(p, &sb) >= 0)
+                                return 1;
+                }
+        return 0;
+}
+
 /* Parses u->path, then the drop-ins found in dropin_dirs, then validates. */
 static int load_common(const UnitLoadContext *ctx, UnitFile *u, char *const *dropin_dirs, const char *instance) {
         _cleanup_free_ char *unit_dir = NULL;

@@ -53,5 +53,9 @@ const char *unit_token(const char *s, char buf[static UNIT_TOKEN_MAX + 4]);
  * returns only 0 or -ENOMEM. */
 int unit_settings_assign(UnitLoadState *st, const char *section, const char *key, const char *value, unsigned line);
 
+/* Whether a unit "name" ("db", "tmpl@inst") has a file in the directories the unit is loaded from
+ * (for an instance, its template's file counts too). Returns 1, 0, or -ENOMEM. */
+int unit_load_state_unit_exists(const UnitLoadState *st, const char *name);
+
 /* Cross-key checks after every file is applied. Returns 0 or -ENOMEM. */
 int unit_settings_validate(UnitLoadState *st);

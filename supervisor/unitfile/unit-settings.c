@@ -118,6 +118,10 @@ typedef enum ItemFlags {
         ITEM_EMPTY_IS_VALUE = 1 << 4,        /* Entrypoint= clears the image's entrypoint */
         ITEM_MINUS_ONE_IS_INFINITY = 1 << 5, /* PidsLimit=-1, as in Podman */
         ITEM_NO_SPECIFIERS = 1 << 6,         /* '%' is part of the syntax (CPUQuota=50%), as in systemd */
+        /* A single-valued [Container] key that Quadlet reads with Lookup(): one pair of double
+         * quotes around the whole value is removed, nothing else (no escapes, no single quotes).
+         * systemd's own plain string keys ([Unit], [Service]) keep their value verbatim. */
+        ITEM_QUADLET_UNQUOTE = 1 << 7,
 } ItemFlags;
 
 typedef struct Item Item;
@@ -264,19 +268,7 @@ static int p_health_cmd(UnitLoadState *st, const Item *it, const char *v, unsign
                 free_and_replace_str(field, NULL);
                 return 1;
         }
-        /* A value that is one quoted word is unquoted (Quadlet: HealthCmd="hello world" runs
-         * "hello world" through the shell); anything else is the shell command as written. */
-        if (v[0] == '"' || v[0] == '\'') {
-                const char *p = v;
-                _cleanup_free_ char *w = NULL;
-                int r = extract_first_word(&p, &w, NULL, EXTRACT_UNQUOTE | EXTRACT_CUNESCAPE);
-                if (r == -ENOMEM)
-                        return r;
-                if (r > 0 && !p && !isempty(w)) {
-                        free_and_replace_str(field, TAKE_PTR(w));
-                        return 0;
-                }
-        }
+        /* The shell command as written (Quadlet's quote pair around it is already gone). */
         return replace_str(field, v);
 }
 
@@ -440,9 +432,25 @@ static int p_deps(UnitLoadState *st, const Item *it, const char *v, unsigned lin
                         return r;
                 if (r == 0)
                         break;
-                if (endswith(w, ".container"))
+                if (endswith(w, ".container")) {
                         w[strlen(w) - strlen(".container")] = 0;
-                else if (endswith(w, ".service"))
+                        /* Quadlet fails a unit whose dependency names a .container file that does
+                         * not exist ("unable to translate dependency"); a plain or .service name
+                         * is left to the start, which fails with "does not exist". */
+                        if (unit_name_is_valid(w) && !endswith(w, "@")) {
+                                r = unit_load_state_unit_exists(st, w);
+                                if (r < 0)
+                                        return r;
+                                if (r == 0) {
+                                        r = DIAG_ERR(st, line, "%s=%s.container: no such unit on the search path",
+                                                     it->key, unit_token(w, t));
+                                        if (r < 0)
+                                                return r;
+                                        failed = true;
+                                        continue;
+                                }
+                        }
+                } else if (endswith(w, ".service"))
                         w[strlen(w) - strlen(".service")] = 0;
                 else
                         for (size_t i = 0; i < ELEMENTSOF(systemd_suffixes); i++)
@@ -609,9 +617,9 @@ static int p_tmpfs(UnitLoadState *st, const Item *it, const char *v, unsigned li
         return list_add(st, it, line, field, d, false);
 }
 
-static int p_env_file(UnitLoadState *st, const Item *it, const char *v, unsigned line, void *field) {
-        bool minus = v[0] == '-';
-        _cleanup_free_ char *abs = resolve_path(st, v + minus);
+static int env_file_add(UnitLoadState *st, const Item *it, unsigned line, void *field, const char *w) {
+        bool minus = w[0] == '-';
+        _cleanup_free_ char *abs = resolve_path(st, w + minus);
         char *d;
         if (!abs)
                 return -ENOMEM;
@@ -621,6 +629,29 @@ static int p_env_file(UnitLoadState *st, const Item *it, const char *v, unsigned
         } else
                 d = TAKE_PTR(abs);
         return list_add(st, it, line, field, d, false);
+}
+
+/* Quadlet splits EnvironmentFile= into words like Exec= (quotes, C escapes), each a file. */
+static int p_env_file(UnitLoadState *st, const Item *it, const char *v, unsigned line, void *field) {
+        unsigned n_bad = 0;
+        char bad = 0;
+        int r;
+
+        for (const char *p = v;;) {
+                _cleanup_free_ char *w = NULL;
+                r = extract_first_word_full(
+                        &p, &w, NULL, EXTRACT_UNQUOTE | EXTRACT_CUNESCAPE | EXTRACT_CUNESCAPE_RELAX, &n_bad, &bad);
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        break;
+                if (isempty(w) || streq(w, "-"))
+                        return -EINVAL;
+                r = env_file_add(st, it, line, field, w);
+                if (r < 0)
+                        return r;
+        }
+        return warn_bad_escapes(st, it, line, n_bad, bad);
 }
 
 static int p_tristate(UnitLoadState *st, const Item *it, const char *v, unsigned line, void *field) {
@@ -770,39 +801,42 @@ static const Item items[] = {
         { "Unit", "StartLimitIntervalSec", p_usec, ST_USEC, F(start_limit_interval) },
         { "Unit", "StartLimitBurst", p_unsigned, ST_UINT, F(start_limit_burst) },
 
-        { "Container", "Image", p_image, ST_STR, F(image) },
-        { "Container", "Rootfs", p_path, ST_STR, F(rootfs) },
-        { "Container", "ContainerName", p_container_name, ST_STR, F(container_name) },
+        { "Container", "Image", p_image, ST_STR, F(image), ITEM_QUADLET_UNQUOTE },
+        { "Container", "Rootfs", p_path, ST_STR, F(rootfs), ITEM_QUADLET_UNQUOTE },
+        { "Container", "ContainerName", p_container_name, ST_STR, F(container_name), ITEM_QUADLET_UNQUOTE },
         { "Container", "Exec", p_command, ST_STRV, F(exec) },
         { "Container", "Entrypoint", p_command, ST_STRV, F(entrypoint), ITEM_EMPTY_IS_VALUE },
         { "Container", "Environment", p_env, ST_ENV, F(environment) },
         { "Container", "EnvironmentFile", p_env_file, ST_STRV, F(environment_file) },
         { "Container", "PublishPort", p_port, ST_STRV, F(publish_port) },
         { "Container", "Network", p_network, ST_STR, F(network) },
-        { "Container", "IP", p_ip, ST_STR, F(ip) },
-        { "Container", "HostName", p_hostname, ST_STR, F(hostname) },
+        { "Container", "IP", p_ip, ST_STR, F(ip), ITEM_QUADLET_UNQUOTE },
+        { "Container", "HostName", p_hostname, ST_STR, F(hostname), ITEM_QUADLET_UNQUOTE },
         { "Container", "Volume", p_volume, ST_STRV, F(volume) },
         { "Container", "Tmpfs", p_tmpfs, ST_STRV, F(tmpfs) },
-        { "Container", "ReadOnly", p_tristate, ST_TRI, F(read_only) },
-        { "Container", "User", p_user, ST_STR, F(user) },
-        { "Container", "Group", p_user, ST_STR, F(group) },
-        { "Container", "WorkingDir", p_abs_path, ST_STR, F(working_dir) },
+        { "Container", "ReadOnly", p_tristate, ST_TRI, F(read_only), ITEM_QUADLET_UNQUOTE },
+        { "Container", "User", p_user, ST_STR, F(user), ITEM_QUADLET_UNQUOTE },
+        { "Container", "Group", p_user, ST_STR, F(group), ITEM_QUADLET_UNQUOTE },
+        { "Container", "WorkingDir", p_abs_path, ST_STR, F(working_dir), ITEM_QUADLET_UNQUOTE },
         { "Container", "AddCapability", p_caps, ST_STRV, F(add_capability) },
         { "Container", "DropCapability", p_caps, ST_STRV, F(drop_capability) },
-        { "Container", "NoNewPrivileges", p_tristate, ST_TRI, F(no_new_privileges) },
-        { "Container", "Memory", p_size, ST_U64, F(memory) },
-        { "Container", "PidsLimit", p_u64, ST_U64, F(pids_limit), ITEM_MINUS_ONE_IS_INFINITY, 1, UINT64_MAX - 1 },
-        { "Container", "StopSignal", p_signal, ST_SIGNAL, F(stop_signal) },
-        { "Container", "StopTimeout", p_usec, ST_USEC, F(stop_timeout) },
-        { "Container", "RunInit", p_tristate, ST_TRI, F(run_init) },
-        { "Container", "HealthCmd", p_health_cmd, ST_STR, F(health_cmd) },
-        { "Container", "HealthInterval", p_usec, ST_USEC, F(health_interval), ITEM_DISABLE_KEYWORD | ITEM_NONZERO },
-        { "Container", "HealthTimeout", p_usec, ST_USEC, F(health_timeout), ITEM_NONZERO },
-        { "Container", "HealthRetries", p_unsigned, ST_UINT, F(health_retries), 0, 1, 1000000 },
-        { "Container", "HealthStartPeriod", p_usec, ST_USEC, F(health_start_period) },
-        { "Container", "HealthOnFailure", p_health_on_failure, ST_HEALTH_ON_FAILURE, F(health_on_failure) },
+        { "Container", "NoNewPrivileges", p_tristate, ST_TRI, F(no_new_privileges), ITEM_QUADLET_UNQUOTE },
+        { "Container", "Memory", p_size, ST_U64, F(memory), ITEM_QUADLET_UNQUOTE },
+        { "Container", "PidsLimit", p_u64, ST_U64, F(pids_limit), ITEM_MINUS_ONE_IS_INFINITY | ITEM_QUADLET_UNQUOTE, 1,
+          UINT64_MAX - 1 },
+        { "Container", "StopSignal", p_signal, ST_SIGNAL, F(stop_signal), ITEM_QUADLET_UNQUOTE },
+        { "Container", "StopTimeout", p_usec, ST_USEC, F(stop_timeout), ITEM_QUADLET_UNQUOTE },
+        { "Container", "RunInit", p_tristate, ST_TRI, F(run_init), ITEM_QUADLET_UNQUOTE },
+        { "Container", "HealthCmd", p_health_cmd, ST_STR, F(health_cmd), ITEM_QUADLET_UNQUOTE },
+        { "Container", "HealthInterval", p_usec, ST_USEC, F(health_interval),
+          ITEM_DISABLE_KEYWORD | ITEM_NONZERO | ITEM_QUADLET_UNQUOTE },
+        { "Container", "HealthTimeout", p_usec, ST_USEC, F(health_timeout), ITEM_NONZERO | ITEM_QUADLET_UNQUOTE },
+        { "Container", "HealthRetries", p_unsigned, ST_UINT, F(health_retries), ITEM_QUADLET_UNQUOTE, 1, 1000000 },
+        { "Container", "HealthStartPeriod", p_usec, ST_USEC, F(health_start_period), ITEM_QUADLET_UNQUOTE },
+        { "Container", "HealthOnFailure", p_health_on_failure, ST_HEALTH_ON_FAILURE, F(health_on_failure),
+          ITEM_QUADLET_UNQUOTE },
         { "Container", "Label", p_env, ST_ENV, F(label) },
-        { "Container", "Notify", p_notify, ST_NOTIFY, F(notify) },
+        { "Container", "Notify", p_notify, ST_NOTIFY, F(notify), ITEM_QUADLET_UNQUOTE },
 
         { "Service", "Restart", p_restart, ST_RESTART, F(restart) },
         { "Service", "RestartSec", p_usec, ST_USEC, F(restart_sec) },
@@ -1000,7 +1034,7 @@ void unit_settings_done(UnitSettings *s) {
 }
 
 int unit_settings_assign(UnitLoadState *st, const char *section, const char *key, const char *value, unsigned line) {
-        _cleanup_free_ char *expanded = NULL;
+        _cleanup_free_ char *expanded = NULL, *unquoted = NULL;
         char t[UNIT_TOKEN_MAX + 4];
         const Item *it;
         size_t idx;
@@ -1019,6 +1053,16 @@ int unit_settings_assign(UnitLoadState *st, const char *section, const char *key
                 if (streq(section, "Container") || streq(section, "Deploy"))
                         return DIAG_ERR(st, line, "unknown key '%s' in section [%s]", unit_token(key, t), section);
                 return DIAG_WARN(st, line, "unknown key '%s' in section [%s], ignoring", unit_token(key, t), section);
+        }
+
+        if (it->flags & ITEM_QUADLET_UNQUOTE) {
+                size_t n = strlen(value);
+                if (n >= 2 && value[0] == '"' && value[n - 1] == '"') {
+                        unquoted = strndup(value + 1, n - 2);
+                        if (!unquoted)
+                                return -ENOMEM;
+                        value = unquoted;
+                }
         }
 
         if (it->flags & ITEM_NO_SPECIFIERS)
@@ -1091,9 +1135,17 @@ int unit_settings_validate(UnitLoadState *st) {
         if (s->group && !s->user && (r = diag_at(st, true, "Container", "Group", "Group set without User")) < 0)
                 return r;
 
-        if (s->notify == NOTIFY_HEALTHY && !s->health_cmd &&
-            (r = diag_at(st, true, "Container", "Notify", "Notify=healthy requires HealthCmd=")) < 0)
-                return r;
+        /* Podman accepts it (the image's HEALTHCHECK may provide the check); supd runs only
+         * HealthCmd=, so there is nothing to wait for: say so and count the unit as started when
+         * its command runs, instead of waiting for a check that never comes. */
+        if (s->notify == NOTIFY_HEALTHY && !s->health_cmd) {
+                r = diag_at(st, false, "Container", "Notify",
+                            "Notify=healthy without HealthCmd= has no health check to wait for; the unit is "
+                            "started as soon as its command runs (as with Notify=false)");
+                if (r < 0)
+                        return r;
+                s->notify = NOTIFY_NO;
+        }
 
         if (s->health_on_failure == HEALTH_ON_FAILURE_RESTART) {
                 r = diag_at(st, false, "Container", "HealthOnFailure",

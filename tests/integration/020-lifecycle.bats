@@ -270,6 +270,16 @@ Exec=/bin/sleep 1000
 UNIT
         write_unit orphan <<UNIT
 [Unit]
+Requires=ghost
+[Container]
+Rootfs=$ROOTFS
+Exec=/bin/sleep 1000
+[Install]
+WantedBy=multi-user.target
+UNIT
+        # Quadlet refuses a .container dependency that exists nowhere: the unit does not load.
+        write_unit orphan2 <<UNIT
+[Unit]
 Requires=ghost.container
 [Container]
 Rootfs=$ROOTFS
@@ -287,6 +297,12 @@ UNIT
         run supctl start orphan
         [ "$status" -eq 1 ]
         assert_contains "$output" "ghost"
+        [ "$(prop orphan2 LoadState)" = error ]
+        assert_contains "$(prop orphan2 'LoadErrors[0]')" \
+                "orphan2.container:2: Requires=ghost.container: no such unit on the search path"
+        run supctl start orphan2
+        [ "$status" -eq 1 ]
+        assert_contains "$output" "Requires=ghost.container: no such unit on the search path"
 }
 
 @test "templates: instances start by name and by DefaultInstance=" {

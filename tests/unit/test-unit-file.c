@@ -123,6 +123,7 @@ static UnitFile *load_text(const char *content) {
 static void test_basic_values(void **state) {
         _cleanup_unit_file_free_ UnitFile *u = NULL;
 
+        put(2, "db.container", "[Container]\nImage=db\n"); /* a .container dependency must exist */
         u = load_text("# comment\n"
                       "; another\n"
                       "[Unit]\n"
@@ -572,6 +573,29 @@ static void test_specifiers(void **state) {
         assert_string_equal(e[11], "100%");
         unit_file_free(TAKE_PTR(u));
 
+        /* The directories and the user of a system manager running as root, as in systemd. */
+        u = load_text("[Container]\nImage=busybox\n"
+                      "Exec=echo %h %u %U %g %G %E %S %C %L %T %V\n"
+                      "EnvironmentFile=%h/x.env\n"
+                      "WorkingDir=%h\n");
+        assert_ok(u);
+        e = u->settings.exec;
+        assert_int_equal(strv_length(e), 12);
+        assert_string_equal(e[1], "/root");
+        assert_string_equal(e[2], "root");
+        assert_string_equal(e[3], "0");
+        assert_string_equal(e[4], "root");
+        assert_string_equal(e[5], "0");
+        assert_string_equal(e[6], "/etc");
+        assert_string_equal(e[7], "/var/lib");
+        assert_string_equal(e[8], "/var/cache");
+        assert_string_equal(e[9], "/var/log");
+        assert_string_equal(e[10], "/tmp");
+        assert_string_equal(e[11], "/var/tmp");
+        assert_string_equal(u->settings.environment_file[0], "/root/x.env");
+        assert_string_equal(u->settings.working_dir, "/root");
+        unit_file_free(TAKE_PTR(u));
+
         u = load_text("[Container]\nImage=busybox\nExec=echo %x\nHostName=web%\n");
         assert_error(u, "unknown specifier '%x' in Exec=", 3);
         assert_error(u, "incomplete specifier '%' at the end of HostName=", 4);
@@ -629,7 +653,6 @@ static void test_errors(void **state) {
                 { "[Container]\nImage=a\nNetwork=x.network\n", "Podman-specific", 3 },
                 { "[Container]\nImage=a\nVolume=x.volume:/d\n", "Podman-specific", 3 },
                 { "[Container]\nImage=a\nGroup=g\n", "Group set without User", 3 },
-                { "[Container]\nImage=a\nNotify=healthy\n", "Notify=healthy requires HealthCmd=", 3 },
                 { "[Container]\nImage=a\n[Foo]\nA=1\n", "unknown section [Foo]", 3 },
                 { "[Container]\nImage=a\nKey:value\n", "uses ':' as separator", 3 },
                 { "[Container]\nImage=a\njust some words\n",
@@ -705,6 +728,13 @@ static void test_warnings(void **state) {
         assert_int_equal(u->settings.restart_steps, 0);
         assert_int_equal(strv_length(u->settings.after), 1);
         assert_string_equal(u->settings.after[0], "db");
+        unit_file_free(TAKE_PTR(u));
+
+        /* Podman accepts Notify=healthy without HealthCmd= (the image may bring a check). */
+        u = load_text("[Container]\nImage=a\nNotify=healthy\n");
+        assert_ok(u);
+        assert_warning(u, "Notify=healthy without HealthCmd= has no health check to wait for", 3);
+        assert_int_equal(u->settings.notify, NOTIFY_NO);
         unit_file_free(TAKE_PTR(u));
 
         u = load_text("[Container]\nImage=a\n[Service]\nRestartMaxDelaySec=1min\n");
@@ -895,6 +925,7 @@ static void test_verify_json(void **state) {
         _cleanup_unit_file_free_ UnitFile *u = NULL;
         _cleanup_free_ char *json = NULL, *want = NULL;
 
+        put(0, "db.container", "[Container]\nImage=db\n");
         put(0, "web.container",
             "[Unit]\nDescription=Web\nAfter=db.container\n"
             "[Container]\nImage=busybox\nPublishPort=8080:80\nEnvironment=A=1 \"B=x y\"\n"
@@ -1181,6 +1212,102 @@ static void test_quote_prefix_only(void **state) {
         assert_false(any_diag_contains(u, "Forever"));
 }
 
+/* Quadlet reads single-valued [Container] keys with Lookup(): one pair of double quotes around the
+ * whole value goes, nothing else does. systemd keeps its plain string keys verbatim. */
+static void test_quadlet_unquote(void **state) {
+        _cleanup_unit_file_free_ UnitFile *u = NULL;
+
+        u = load_text("[Unit]\n"
+                      "Description=\"quoted\"\n"
+                      "[Container]\n"
+                      "Image=\"busybox\"\n"
+                      "ContainerName=\"web\"\n"
+                      "HostName=\"web-1\"\n"
+                      "User=\"nobody\"\n"
+                      "WorkingDir=\"/srv\"\n"
+                      "Memory=\"64M\"\n"
+                      "StopSignal=\"SIGINT\"\n"
+                      "ReadOnly=\"yes\"\n"
+                      "HealthCmd=\"/bin/sh -c \"echo \"hello\"\"\"\n"
+                      "Notify=\"healthy\"\n"
+                      "EnvironmentFile=\"/etc/my app.env\" -/etc/other.env\n");
+        assert_ok(u);
+        assert_string_equal(u->settings.description, "\"quoted\"");
+        assert_string_equal(u->settings.image, "busybox");
+        assert_string_equal(u->settings.container_name, "web");
+        assert_string_equal(u->settings.hostname, "web-1");
+        assert_string_equal(u->settings.user, "nobody");
+        assert_string_equal(u->settings.working_dir, "/srv");
+        assert_true(u->settings.memory == 64 * 1024 * 1024);
+        assert_int_equal(u->settings.stop_signal, SIGINT);
+        assert_int_equal(u->settings.read_only, 1);
+        assert_string_equal(u->settings.health_cmd, "/bin/sh -c \"echo \"hello\"\"");
+        assert_int_equal(u->settings.notify, NOTIFY_HEALTHY);
+        assert_int_equal(strv_length(u->settings.environment_file), 2);
+        assert_string_equal(u->settings.environment_file[0], "/etc/my app.env");
+        assert_string_equal(u->settings.environment_file[1], "-/etc/other.env");
+        unit_file_free(TAKE_PTR(u));
+
+        /* Only a matched pair around the whole value; inner and single quotes stay and are judged
+         * by the key's own rules. An empty pair is an empty assignment. */
+        u = load_text("[Container]\nImage=a\n"
+                      "ContainerName=\"a\"b\"\n"
+                      "HostName='web'\n"
+                      "IP=\"10.0.0.1\n"
+                      "HealthCmd=/bin/sh -c \"echo 'hello world!'\"\n");
+        assert_error(u, "invalid value 'a\"b' for ContainerName=", 3);
+        assert_error(u, "invalid value ''web'' for HostName=", 4);
+        assert_error(u, "invalid value '\"10.0.0.1' for IP=", 5);
+        assert_string_equal(u->settings.health_cmd, "/bin/sh -c \"echo 'hello world!'\"");
+        unit_file_free(TAKE_PTR(u));
+
+        u = load_text("[Container]\nImage=a\nContainerName=web\nContainerName=\"\"\n");
+        assert_ok(u);
+        assert_null(u->settings.container_name);
+}
+
+/* Quadlet refuses a dependency on a .container file that is nowhere ("unable to translate
+ * dependency"); other names are left to the start, other unit types are ignored with a warning. */
+static void test_missing_container_dependency(void **state) {
+        _cleanup_unit_file_free_ UnitFile *u = NULL;
+        _cleanup_free_ char *p = NULL;
+
+        put(2, "db.container", "[Container]\nImage=db\n");
+        put(1, "tmpl@.container", "[Container]\nImage=t\n");
+        u = load_text("[Unit]\n"
+                      "Requires=db.container tmpl@x.container t.container\n"
+                      "After=db.container network-online.target\n"
+                      "Wants=ghost other.service\n"
+                      "[Container]\nImage=a\n");
+        assert_ok(u);
+        assert_warning(u, "After=network-online.target ignored", 3);
+        assert_true(strv_equal(u->settings.requires, (char *[]){ "db", "tmpl@x", "t", NULL }));
+        assert_true(strv_equal(u->settings.wants, (char *[]){ "ghost", "other", NULL }));
+        unit_file_free(TAKE_PTR(u));
+
+        u = load_text("[Unit]\n"
+                      "Requires=ghost.container db.container\n"
+                      "BindsTo=nope@1.container\n"
+                      "After=late.container\n"
+                      "[Container]\nImage=a\n");
+        assert_error(u, "Requires=ghost.container: no such unit on the search path", 2);
+        assert_error(u, "BindsTo=nope@1.container: no such unit on the search path", 3);
+        assert_error(u, "After=late.container: no such unit on the search path", 4);
+        assert_int_equal(u->n_errors, 3);
+        assert_true(strv_equal(u->settings.requires, (char *[]){ "db", NULL }));
+        unit_file_free(TAKE_PTR(u));
+
+        /* verify FILE: the file's own directory is the search path. */
+        put(1, "verify/app.container", "[Unit]\nRequires=web.container\n[Container]\nImage=a\n");
+        p = path_join(dirs[1], "verify/app.container");
+        assert_int_equal(unit_file_load_path(NULL, p, &u), 0);
+        assert_error(u, "Requires=web.container: no such unit on the search path", 2);
+        unit_file_free(TAKE_PTR(u));
+        put(1, "verify/web.container", "[Container]\nImage=a\n");
+        assert_int_equal(unit_file_load_path(NULL, p, &u), 0);
+        assert_ok(u);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_basic_values, setup, teardown),
@@ -1210,6 +1337,8 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_reconcile_desired_set, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_symlinks, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_quote_prefix_only, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_quadlet_unquote, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_missing_container_dependency, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_reconcile_scale_to_zero, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
