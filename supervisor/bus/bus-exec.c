@@ -440,20 +440,13 @@ void bus_exec_unit_settled(Manager *m, Unit *u) {
 static int method_wait_unit(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
         ExecState *st = state_of(m);
-        const char *name;
         UnitWait *w;
         Unit *u;
         int r;
 
-        r = bus_check_access(msg, error);
+        r = bus_read_unit(msg, m, error, &u);
         if (r < 0)
                 return r;
-        r = sd_bus_message_read(msg, "s", &name);
-        if (r < 0)
-                return r;
-        u = manager_get_unit(m, name);
-        if (!u)
-                return sd_bus_error_setf(error, "io.supd.Error.NoSuchUnit", "Unit %s not found.", name);
         if (!st)
                 return -ENOMEM;
         u->run_unwaited = false;
@@ -469,7 +462,7 @@ static int method_wait_unit(sd_bus_message *msg, void *userdata, sd_bus_error *e
         if (!w)
                 return -ENOMEM;
         st->waits = w;
-        w[st->n_waits] = (UnitWait){ .unit = strdup(name), .call = sd_bus_message_ref(msg) };
+        w[st->n_waits] = (UnitWait){ .unit = strdup(u->name), .call = sd_bus_message_ref(msg) };
         if (!w[st->n_waits].unit) {
                 sd_bus_message_unref(msg);
                 return -ENOMEM;

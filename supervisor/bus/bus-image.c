@@ -282,17 +282,12 @@ static int method_diff(sd_bus_message *msg, void *userdata, sd_bus_error *error)
         _cleanup_strv_free_ char **lower = NULL;
         _cleanup_free_ char *layer = NULL, *upper = NULL;
         const UnitSettings *st;
-        const char *name;
         Unit *u;
         int r;
 
-        CHECK_ACCESS(msg, error);
-        r = sd_bus_message_read(msg, "s", &name);
+        r = bus_read_unit(msg, m, error, &u);
         if (r < 0)
                 return r;
-        u = manager_get_unit(m, name);
-        if (!u)
-                return sd_bus_error_setf(error, "io.supd.Error.NoSuchUnit", "Unit %s not found.", name);
         st = unit_settings(u);
         if (st && !isempty(st->image)) {
                 r = open_store(m, &s, error);
@@ -304,7 +299,7 @@ static int method_diff(sd_bus_message *msg, void *userdata, sd_bus_error *error)
                 (void) strv_extend(&lower, st->rootfs);
         /* The writable layer is the current run's: a unit that is down has none. */
         if (!u->instance)
-                return sd_bus_error_setf(error, "io.supd.Error.NotRunning", "%s has no running container.", name);
+                return sd_bus_error_setf(error, "io.supd.Error.NotRunning", "%s has no running container.", u->name);
         r = container_layer_path(m->state_dir, u->name, u->instance->id, &layer);
         if (r < 0)
                 return r;
@@ -317,7 +312,7 @@ static int method_diff(sd_bus_message *msg, void *userdata, sd_bus_error *error)
                 r = image_diff(upper, lower, diff_append, reply);
                 if (r == -ENOENT)
                         return sd_bus_error_setf(error, "io.supd.Error.NotRunning",
-                                                 "Unit %s has no writable layer (never started?).", name);
+                                                 "Unit %s has no writable layer (never started?).", u->name);
                 if (r < 0)
                         return sd_bus_error_set_errnof(error, r, "Cannot read %s: %s", upper, strerror(-r));
                 r = sd_bus_message_close_container(reply);

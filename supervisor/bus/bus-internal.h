@@ -22,6 +22,10 @@ int bus_check_access(sd_bus_message *msg, sd_bus_error *error);
                         return _r;                                                                                    \
         } while (0)
 
+/* The prologue of the methods that take one unit name: the access check, the name, the unit
+ * (io.supd.Error.NoSuchUnit when none has it). */
+int bus_read_unit(sd_bus_message *msg, Manager *m, sd_bus_error *error, Unit **ret);
+
 /* io.supd.Image1 at /io/supd on one control connection: Import, Pull, List, Remove, Prune,
  * History, Diff (bus-image.c). */
 int bus_image_register(sd_bus *bus, Manager *m);

@@ -54,6 +54,24 @@ static bool peer_authorised(uid_t uid, gid_t gid, pid_t pid) {
         return g && pid > 0 && peer_in_group(pid, gid, g->gr_gid);
 }
 
+int bus_read_unit(sd_bus_message *msg, Manager *m, sd_bus_error *error, Unit **ret) {
+        const char *name;
+        Unit *u;
+        int r;
+
+        r = bus_check_access(msg, error);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(msg, "s", &name);
+        if (r < 0)
+                return r;
+        u = manager_get_unit(m, name);
+        if (!u)
+                return sd_bus_error_setf(error, "io.supd.Error.NoSuchUnit", "Unit %s not found.", name);
+        *ret = u;
+        return 0;
+}
+
 int bus_check_access(sd_bus_message *msg, sd_bus_error *error) {
         _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
         uid_t uid;
@@ -249,17 +267,12 @@ static int append_unit_properties(sd_bus_message *reply, Manager *m, Unit *u) {
 static int method_get_unit(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        const char *name;
         Unit *u;
         int r;
 
-        CHECK_ACCESS(msg, error);
-        r = sd_bus_message_read(msg, "s", &name);
+        r = bus_read_unit(msg, m, error, &u);
         if (r < 0)
                 return r;
-        u = manager_get_unit(m, name);
-        if (!u)
-                return sd_bus_error_setf(error, "io.supd.Error.NoSuchUnit", "Unit %s not found.", name);
         r = sd_bus_message_new_method_return(msg, &reply);
         if (r < 0)
                 return r;
