@@ -339,7 +339,8 @@ Exec=/bin/sh -c 'echo x > /new; rm /etc/group; echo more >> /etc/passwd; exec sl
 UNIT
         start_supd
         supctl start d
-        wait_until 10 sh -c "'$SUPCTL' --root '$TEST_ROOT' diff d | grep -q 'D /etc/group'"
+        # The command's last change: once it shows, all three are made.
+        wait_until 10 sh -c "'$SUPCTL' --root '$TEST_ROOT' diff d | grep -q 'C /etc/passwd'"
         run supctl diff d
         echo "$output"
         assert_contains "$output" "A /new"
