@@ -205,10 +205,10 @@ static inline void unit_file_freep(UnitFile **u) {
 
 /* Everything the loader needs to know about the host; filled by the caller so tests can fake it. */
 typedef struct UnitLoadContext {
-        char **search_path;     /* highest precedence first, already prefixed by --root */
-        const char *root;       /* the --root prefix ("" or NULL for the host): symlinks resolve in it */
-        const char *hostname;   /* %H */
-        const char *machine_id; /* %m */
+        char **search_path;         /* highest precedence first, already prefixed by --root */
+        const char *root;           /* the --root prefix ("" or NULL for the host): symlinks resolve in it */
+        const char *hostname;       /* %H */
+        const char *machine_id;     /* %m */
         struct UnitDirCache *cache; /* unit_load_context_cache(), or NULL */
 } UnitLoadContext;
 

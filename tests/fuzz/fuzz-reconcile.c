@@ -29,7 +29,8 @@ static char *dirs[3];
 
 /* File names the two parts may take. */
 static const char *const names1[] = { "a.container", "a@.container", "a@x.container", "b.container" };
-static const char *const names2[] = { "a.container.d/10.conf", "a@.container.d/a.conf", "a@1.container", "a.container" };
+static const char *const names2[] = { "a.container.d/10.conf", "a@.container.d/a.conf", "a@1.container",
+                                      "a.container" };
 
 static void put(const char *dir, const char *name, const uint8_t *p, size_t n) {
         char path[512];
