@@ -5,7 +5,7 @@
 #include "runtime/spawn.h"
 #include "unitfile/unit-settings.h"
 
-/* Turns a unit's settings into everything spawn_container() needs: command, environment, root
+/* Turns a unit's settings into everything spawn_container_begin() needs: command, environment, root
  * file system layers and mounts, the files supd generates for the container (/etc/hostname,
  * /etc/hosts, /etc/resolv.conf), capabilities and the seccomp filter. Owns what the
  * SpawnParams point to. */

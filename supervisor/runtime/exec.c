@@ -139,27 +139,3 @@ int exec_spawn_begin(const ExecParams *p, SpawnHandle **ret) {
                 return r;
         return spawn_handle_new(TAKE_CHILD_GUARD(child), TAKE_FD(parent_fd), "exec", NULL, NULL, ret);
 }
-
-int exec_spawn(const ExecParams *p, pid_t *ret_pid, int *ret_pidfd, int *ret_pty_master, char **ret_error) {
-        _cleanup_(spawn_handle_freep) SpawnHandle *h = NULL;
-        const char *error;
-        int r, error_errno = 0;
-
-        *ret_error = NULL;
-        r = exec_spawn_begin(p, &h);
-        if (r < 0)
-                return r;
-        r = spawn_handle_wait(h, 30 * USEC_PER_SEC);
-        if (r < 0)
-                r = spawn_handle_abort(h, r);
-        error = spawn_handle_error(h, &error_errno);
-        if (error) {
-                *ret_error = strdup(error);
-                if (!*ret_error)
-                        return -ENOMEM; /* the handle kills and reaps the helper */
-        }
-        r = spawn_handle_take(h, ret_pid, ret_pidfd, ret_pty_master);
-        if (r < 0)
-                return r;
-        return error_errno;
-}

@@ -26,8 +26,3 @@ typedef struct ExecParams {
  * loop like a container's (spawn.h; there is no network step). SPAWN_FAILED means the command
  * could not be started (spawn_handle_error(); the helper exits 125-127). */
 int exec_spawn_begin(const ExecParams *p, SpawnHandle **ret);
-/* Blocking wrapper of exec_spawn_begin() (a 30 s bound). Sets the helper's pid and pidfd (reap it; its exit status is
- * the command's) and, with tty, the pty master. Returns 0 once the command runs; when it could not be started, the
- * errno of that failure with *ret_error holding one line (the helper then exits 125-127, and the pid is still set); a
- * negative errno with *ret_pid 0 when no helper exists. */
-int exec_spawn(const ExecParams *p, pid_t *ret_pid, int *ret_pidfd, int *ret_pty_master, char **ret_error);

@@ -268,32 +268,6 @@ int spawn_handle_abort(SpawnHandle *h, int error) {
         return handle_fail(h, error, "setup of %s: %s", h->name, strerror(abs(error ?: ECANCELED)));
 }
 
-int spawn_handle_wait(SpawnHandle *h, usec_t timeout) {
-        usec_t deadline = now_usec(CLOCK_MONOTONIC) + timeout;
-
-        for (;;) {
-                struct pollfd pfd = { .fd = h->sock, .events = POLLIN };
-                usec_t now = now_usec(CLOCK_MONOTONIC);
-                int r;
-
-                r = spawn_handle_process(h);
-                if (r != SPAWN_PENDING)
-                        return r;
-                if (h->state == STATE_NETWORK) {
-                        /* Nobody but the hook could answer, and it is not running. */
-                        kill_child(h);
-                        return handle_fail(h, EINVAL, "configure the network of %s: the hook did not answer", h->name);
-                }
-                if (now >= deadline) {
-                        kill_child(h);
-                        return handle_fail(h, ETIMEDOUT, "setup of %s timed out", h->name);
-                }
-                r = poll(&pfd, 1, (int) MIN((deadline - now + 999) / 1000, (usec_t) INT_MAX));
-                if (r < 0 && errno != EINTR)
-                        return negative_errno();
-        }
-}
-
 int spawn_handle_fd(const SpawnHandle *h) {
         return h->sock;
 }

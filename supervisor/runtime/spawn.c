@@ -298,27 +298,6 @@ int spawn_container_begin(const SpawnParams *p, SpawnHandle **ret) {
                                 p->private_network ? p->network : NULL, p->network_userdata, ret);
 }
 
-int spawn_container(const SpawnParams *p, pid_t *ret_pid, int *ret_pidfd, int *ret_pty_master, char **ret_error) {
-        _cleanup_(spawn_handle_freep) SpawnHandle *h = NULL;
-        const char *error;
-        int r;
-
-        r = spawn_container_begin(p, &h);
-        if (r < 0)
-                return r;
-        r = spawn_handle_wait(h, p->setup_timeout ?: 30 * USEC_PER_SEC);
-        if (r < 0)
-                r = spawn_handle_abort(h, r);
-        error = spawn_handle_error(h, NULL);
-        if (error) {
-                *ret_error = strdup(error);
-                if (!*ret_error)
-                        return -ENOMEM; /* the handle kills and reaps the child */
-        } else
-                *ret_error = NULL;
-        return spawn_handle_take(h, ret_pid, ret_pidfd, ret_pty_master);
-}
-
 int spawn_read_exit_record(int state_dir_fd, int *ret_code, int *ret_status) {
         _cleanup_free_ char *s = NULL;
         char what[16];

@@ -97,21 +97,6 @@ SpawnHandle *spawn_handle_free(SpawnHandle *h);
 static inline void spawn_handle_freep(SpawnHandle **h) {
         spawn_handle_free(*h);
 }
-/* Blocks (a poll() bounded by timeout) until the handle is done: for the callers that cannot yet
- * wait in their event loop. A network hook must then answer at once (-EINVAL otherwise). On
- * timeout the child is killed and the result is FAILED with "setup of NAME timed out". Returns
- * the SpawnResult or a negative errno (the handle still owns the child). */
-int spawn_handle_wait(SpawnHandle *h, usec_t timeout);
-
-/* Clones the container's PID 1 into new pid, mount, uts, ipc, cgroup (and net) namespaces and
- * waits until the workload has been exec'd or the child reported why it could not be. Returns 0
- * with the pid and a pidfd of the container's PID 1 (the child must be reaped by the caller even
- * when it failed; *ret_error then holds one line such as "exec /app: No such file or
- * directory"), or a negative errno when no child exists. With want_pty, *ret_pty_master is the
- * master of the workload's terminal (or -EBADF if the child failed before making it). Blocks: a
- * wrapper of the calls above for callers not yet moved to them. */
-int spawn_container(const SpawnParams *p, pid_t *ret_pid, int *ret_pidfd, int *ret_pty_master, char **ret_error);
-
 /* The "exit" record our init leaves in the state dir: how the workload ended. -ENODATA while the
  * container runs (the file exists, empty, from its start), -ENOENT when there is none. */
 int spawn_read_exit_record(int state_dir_fd, int *ret_code, int *ret_status);

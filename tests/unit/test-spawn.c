@@ -343,36 +343,6 @@ static void test_veth(void **state) {
         run_free(&r);
 }
 
-static void test_blocking_wrapper(void **state) {
-        Run r;
-        _cleanup_free_ char *error = NULL;
-        _cleanup_close_ int pidfd = -EBADF, out_read = -EBADF;
-        pid_t pid = 0;
-        int st;
-
-        /* spawn_container() on the same API: the core's path until it moves to the loop. */
-        run_container(&r, "prep", "true", 0, 30 * USEC_PER_SEC); /* for the directories and params */
-        run_free(&r);
-        assert_int_equal(pipe2(r.out, O_CLOEXEC), 0);
-        out_read = r.out[0];
-        r.params.stdout_fd = r.out[1];
-        r.params.network = network_hook;
-        r.network_mode = 0;
-        r.argv[2] = (char *) "echo wrapped";
-        r.params.setup_timeout = 30 * USEC_PER_SEC;
-        assert_int_equal(spawn_container(&r.params, &pid, &pidfd, NULL, &error), 0);
-        r.out[1] = safe_close(r.out[1]);
-        assert_null(error);
-        assert_int_equal(r.n_events, 4); /* "bEx" from the run above, plus this hook */
-        assert_int_equal(r.events[3], 'N');
-        assert_int_equal(waitpid(pid, &st, 0), pid);
-        assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-        {
-                _cleanup_free_ char *s = read_all(out_read);
-                assert_string_equal(s, "wrapped\n");
-        }
-}
-
 static int setup(void **state) {
         char script[512];
         const char *src = getenv("SUPD_SOURCE_ROOT");
@@ -401,7 +371,6 @@ int main(void) {
                 cmocka_unit_test(test_failed_network),
                 cmocka_unit_test(test_abort),
                 cmocka_unit_test(test_veth),
-                cmocka_unit_test(test_blocking_wrapper),
         };
 
         if (geteuid() != 0) {
