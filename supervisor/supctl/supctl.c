@@ -21,6 +21,7 @@
 #include "supctl-exec.h"
 #include "supctl-image.h"
 #include "supctl-kube.h"
+#include "supctl-manage.h"
 #include "unitfile/unit-settings.h"
 
 /* Exit codes, as SPEC.md and systemctl use them. */
@@ -41,6 +42,7 @@ static bool arg_quiet = false;
 static bool arg_value = false;
 static bool arg_help = false;
 static char **arg_properties = NULL;
+static bool arg_now = false;
 
 static bool use_color(void) {
         static int cached = -1;
@@ -1086,6 +1088,16 @@ VERB_ROW(verb_is_failed)
 VERB_ROW(verb_show)
 VERB_ROW(verb_cat)
 
+static int verb_enable_row(sd_bus *bus, int argc, char **argv) {
+        return supctl_enable(bus, arg_root, argv, true, arg_now);
+}
+static int verb_disable_row(sd_bus *bus, int argc, char **argv) {
+        return supctl_enable(bus, arg_root, argv, false, arg_now);
+}
+static int verb_edit_row(sd_bus *bus, int argc, char **argv) {
+        return supctl_edit(bus, arg_root, argv[0]);
+}
+
 enum {
         VERB_JSON = 1 << 0,      /* honours --json; the others refuse it */
         VERB_NO_DAEMON = 1 << 1, /* runs without connecting */
@@ -1129,6 +1141,9 @@ static const struct Verb {
           "Kubernetes Deployments and Services for units" },
         { "daemon-reexec", 0, 0, 0, verb_daemon_reexec_row, "daemon-reexec",
           "Replace the running supd binary; containers keep running" },
+        { "enable", 1, -1, 0, verb_enable_row, "enable [--now] NAME...", "Switch autostart on (--now: and start)" },
+        { "disable", 1, -1, 0, verb_disable_row, "disable [--now] NAME...", "Switch autostart off (--now: and stop)" },
+        { "edit", 1, 1, 0, verb_edit_row, "edit NAME", "Edit the unit's override.conf drop-in, then reload" },
 };
 
 static void help(void) {
@@ -1152,7 +1167,8 @@ static void help(void) {
                "  -n --lines=N                 Log lines shown by status (default 10)\n"
                "  -q --quiet                   Print nothing (is-active, is-failed)\n"
                "  -p --property=PROP[,PROP...] Only these properties (show)\n"
-               "     --value                   Only the values (show)\n\n"
+               "     --value                   Only the values (show)\n"
+               "     --now                     Also start or stop (enable, disable)\n\n"
                "PATTERN is a unit name or a shell glob matched against the loaded units.\n"
                "See supctl(1).\n");
 }
@@ -1162,7 +1178,7 @@ static void help_verb(const struct Verb *v) {
 }
 
 static int parse_argv(int argc, char *argv[]) {
-        enum { ARG_VERSION = 0x100, ARG_ROOT, ARG_JSON, ARG_VALUE };
+        enum { ARG_VERSION = 0x100, ARG_ROOT, ARG_JSON, ARG_VALUE, ARG_NOW };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
@@ -1174,6 +1190,7 @@ static int parse_argv(int argc, char *argv[]) {
                 { "quiet", no_argument, NULL, 'q' },
                 { "property", required_argument, NULL, 'p' },
                 { "value", no_argument, NULL, ARG_VALUE },
+                { "now", no_argument, NULL, ARG_NOW },
                 {},
         };
         int c;
@@ -1225,6 +1242,9 @@ static int parse_argv(int argc, char *argv[]) {
                 }
                 case ARG_VALUE:
                         arg_value = true;
+                        break;
+                case ARG_NOW:
+                        arg_now = true;
                         break;
                 default:
                         return -EINVAL;

@@ -374,6 +374,12 @@ static int p_env(UnitLoadState *st, const Item *it, const char *v, unsigned line
 /* Whitespace-separated words, with quotes (Documentation=, WantedBy=, …). */
 static int p_words(UnitLoadState *st, const Item *it, const char *v, unsigned line, void *field) {
         int r;
+        /* An empty assignment resets the list, as in systemd (a drop-in's "WantedBy=" disables). */
+        if (isempty(v)) {
+                char ***l = field;
+                *l = strv_free(*l);
+                return 0;
+        }
         for (const char *p = v;;) {
                 char *w;
                 r = extract_first_word(&p, &w, NULL, EXTRACT_UNQUOTE);
