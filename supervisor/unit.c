@@ -230,6 +230,8 @@ void unit_set_state(Unit *u, UnitState state) {
                             unit_state_to_string(state), unit_result_to_string(u->result));
         else
                 log_info("%s: %s -> %s", u->name, unit_state_to_string(old), unit_state_to_string(state));
+        if (u->manager && u->manager->hooks.unit_state_changed)
+                u->manager->hooks.unit_state_changed(u->manager, u);
 
         if (state == UNIT_RUNNING || state == UNIT_INACTIVE || state == UNIT_FAILED ||
             (state == UNIT_AUTO_RESTART && !u->start_after_stop))
