@@ -21,6 +21,7 @@
 #include "supctl-exec.h"
 #include "supctl-image.h"
 #include "supctl-kube.h"
+#include "supctl-observe.h"
 #include "unitfile/unit-settings.h"
 
 /* Exit codes, as SPEC.md and systemctl use them. */
@@ -41,6 +42,7 @@ static bool arg_quiet = false;
 static bool arg_value = false;
 static bool arg_help = false;
 static char **arg_properties = NULL;
+static bool arg_no_stream = false;
 
 static bool use_color(void) {
         static int cached = -1;
@@ -1068,6 +1070,16 @@ static int verb_generate_row(sd_bus *bus, int argc, char **argv) {
 static int verb_daemon_reexec_row(sd_bus *bus, int argc, char **argv) {
         return supctl_daemon_reexec(bus, arg_root);
 }
+
+static int verb_stats_row(sd_bus *bus, int argc, char **argv) {
+        return supctl_stats(bus, argc, argv, arg_json, arg_no_stream);
+}
+static int verb_top_row(sd_bus *bus, int argc, char **argv) {
+        return supctl_top(bus, argc, argv, arg_json);
+}
+static int verb_events_row(sd_bus *bus, int argc, char **argv) {
+        return supctl_events(bus, argc, argv, arg_json);
+}
 #define VERB_ROW(fn)                                                                                                  \
         static int fn##_row(sd_bus *bus, int argc, char **argv) {                                                     \
                 return fn(bus, argv);                                                                                 \
@@ -1129,6 +1141,10 @@ static const struct Verb {
           "Kubernetes Deployments and Services for units" },
         { "daemon-reexec", 0, 0, 0, verb_daemon_reexec_row, "daemon-reexec",
           "Replace the running supd binary; containers keep running" },
+        { "stats", 0, -1, VERB_JSON, verb_stats_row, "stats [--no-stream] [--json] [PATTERN...]",
+          "Live CPU, memory, PIDs and network I/O of running containers" },
+        { "top", 1, 1, VERB_JSON, verb_top_row, "top [--json] NAME", "The processes of a running container" },
+        { "events", 0, 0, VERB_JSON, verb_events_row, "events [--json]", "Print unit state changes as they happen" },
 };
 
 static void help(void) {
@@ -1146,13 +1162,15 @@ static void help(void) {
                "     --version                 Show the version\n"
                "     --root=DIR                Talk to the supd running with --root=DIR\n"
                "     --json                    Machine-readable output (list, status, show, cat, reload,\n"
-               "                               inspect, verify, image ls); other commands refuse it\n"
+               "                               inspect, verify, image ls, stats, top, events);\n"
+               "                               other commands refuse it\n"
                "  -a --all                     Include inactive units (list)\n"
                "  -s --signal=SIGNAL           Signal for kill (default SIGTERM)\n"
                "  -n --lines=N                 Log lines shown by status (default 10)\n"
                "  -q --quiet                   Print nothing (is-active, is-failed)\n"
                "  -p --property=PROP[,PROP...] Only these properties (show)\n"
-               "     --value                   Only the values (show)\n\n"
+               "     --value                   Only the values (show)\n"
+               "     --no-stream               Print once and return (stats)\n\n"
                "PATTERN is a unit name or a shell glob matched against the loaded units.\n"
                "See supctl(1).\n");
 }
@@ -1162,7 +1180,7 @@ static void help_verb(const struct Verb *v) {
 }
 
 static int parse_argv(int argc, char *argv[]) {
-        enum { ARG_VERSION = 0x100, ARG_ROOT, ARG_JSON, ARG_VALUE };
+        enum { ARG_VERSION = 0x100, ARG_ROOT, ARG_JSON, ARG_VALUE, ARG_NO_STREAM };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
@@ -1174,6 +1192,7 @@ static int parse_argv(int argc, char *argv[]) {
                 { "quiet", no_argument, NULL, 'q' },
                 { "property", required_argument, NULL, 'p' },
                 { "value", no_argument, NULL, ARG_VALUE },
+                { "no-stream", no_argument, NULL, ARG_NO_STREAM },
                 {},
         };
         int c;
@@ -1225,6 +1244,9 @@ static int parse_argv(int argc, char *argv[]) {
                 }
                 case ARG_VALUE:
                         arg_value = true;
+                        break;
+                case ARG_NO_STREAM:
+                        arg_no_stream = true;
                         break;
                 default:
                         return -EINVAL;
