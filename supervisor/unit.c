@@ -865,7 +865,7 @@ int unit_start(Unit *u, bool manual, char **ret_error) {
         free(u->last_error);
         u->last_error = NULL;
 
-        if (u->transient) {
+        if (u->transient && !u->run_detached) {
                 /* supctl run: the caller's terminal or fds instead of the log. */
                 plan.params.want_pty = u->run_tty;
                 if (!u->run_tty) {

@@ -109,3 +109,54 @@ teardown() {
         run supctl events extra
         [ "$status" -eq 1 ]
 }
+
+@test "run: -e, --env-file, -v, -w, -u, --hostname and --memory reach the container; bad values are refused" {
+        mkdir -p "$TEST_ROOT/vol"
+        echo from-host > "$TEST_ROOT/vol/f"
+        printf 'A=1\n# a comment\n\nB=two words\n' > "$TEST_ROOT/envf"
+        run supctl run --rootfs "$ROOTFS" -e 'X=a b "q" %n' --env-file "$TEST_ROOT/envf" \
+                -v "$TEST_ROOT/vol:/data:ro" -w /data -u 33:44 --hostname box --memory 32M \
+                sh -c 'echo "X=$X|A=$A|B=$B"; pwd; cat f; touch g 2>/dev/null || echo read-only; id -u; id -g; hostname
+                       cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes'
+        echo "$output"
+        [ "$status" -eq 0 ]
+        [ "${lines[0]}" = 'X=a b "q" %n|A=1|B=two words' ]
+        [ "${lines[1]}" = /data ]
+        [ "${lines[2]}" = from-host ]
+        [ "${lines[3]}" = read-only ]
+        [ "${lines[4]}" = 33 ]
+        [ "${lines[5]}" = 44 ]
+        [ "${lines[6]}" = box ]
+        [ "${lines[7]}" = 33554432 ]
+        # Without :ro the volume is writable.
+        run supctl run --rootfs "$ROOTFS" -v "$TEST_ROOT/vol:/data" sh -c 'echo w > /data/new'
+        [ "$status" -eq 0 ]
+        [ "$(cat "$TEST_ROOT/vol/new")" = w ]
+
+        # Checked as a unit file's keys are: a bad value is named, and nothing runs.
+        run supctl run --rootfs "$ROOTFS" --memory lots true
+        [ "$status" -eq 125 ]
+        assert_contains "$output" "invalid value 'lots' for Memory="
+        run supctl run --rootfs "$ROOTFS" -e NOEQUALS true
+        [ "$status" -eq 1 ]
+        assert_contains "$output" "-e NOEQUALS: expected KEY=VALUE"
+        run supctl run --rootfs "$ROOTFS" --env-file "$TEST_ROOT/missing" true
+        [ "$status" -eq 1 ]
+        assert_contains "$output" "--env-file $TEST_ROOT/missing"
+}
+
+@test "run -d: prints the name, returns at once, the container runs on and logs" {
+        run supctl run -d --name bg --rootfs "$ROOTFS" sh -c 'echo to-the-log; exec sleep 1000'
+        [ "$status" -eq 0 ]
+        [ "$output" = bg ]
+        state_is bg running
+        supctl list | grep -q '^bg .*active running'
+        # Its output goes to its log, as a unit's does.
+        wait_until 5 grep -q to-the-log "$(prop bg LogPath)"
+        supctl stop bg
+        state_is bg inactive
+
+        run supctl run -d -t --rootfs "$ROOTFS" true
+        [ "$status" -eq 1 ]
+        assert_contains "$output" "cannot take -t or -i"
+}
