@@ -33,6 +33,8 @@ typedef struct ManagerHooks {
         void (*done)(Manager *m);                  /* free what the bus objects hold */
         void (*unit_settled)(Manager *m, Unit *u); /* inactive or failed: answer WaitUnit, supctl run --rm */
         void (*unit_spawned)(Manager *m, Unit *u); /* its container is set up, or failed to be: supctl run */
+        /* after any state change: the UnitStateChanged signal, supctl events */
+        void (*unit_state_changed)(Manager *m, Unit *u);
         void *userdata;
 } ManagerHooks;
 

@@ -230,6 +230,8 @@ void unit_set_state(Unit *u, UnitState state) {
                             unit_state_to_string(state), unit_result_to_string(u->result));
         else
                 log_info("%s: %s -> %s", u->name, unit_state_to_string(old), unit_state_to_string(state));
+        if (u->manager && u->manager->hooks.unit_state_changed)
+                u->manager->hooks.unit_state_changed(u->manager, u);
 
         if (state == UNIT_RUNNING || state == UNIT_INACTIVE || state == UNIT_FAILED ||
             (state == UNIT_AUTO_RESTART && !u->start_after_stop))
@@ -863,7 +865,7 @@ int unit_start(Unit *u, bool manual, char **ret_error) {
         free(u->last_error);
         u->last_error = NULL;
 
-        if (u->transient) {
+        if (u->transient && !u->run_detached) {
                 /* supctl run: the caller's terminal or fds instead of the log. */
                 plan.params.want_pty = u->run_tty;
                 if (!u->run_tty) {

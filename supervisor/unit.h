@@ -75,6 +75,7 @@ typedef struct Unit {
         bool run_unwaited;        /* supctl run: its client has not called WaitUnit yet; --rm waits for it */
         int run_stdio[3];         /* supctl run without -t: the caller's fds */
         bool run_tty;             /* supctl run -t */
+        bool run_detached;        /* supctl run -d: its output goes to the log */
         int run_pty_master;       /* the master of that pty, until handed to the caller */
         CgroupStats last_stats;   /* taken when the last run ended */
         sd_event_source *timer_source;

@@ -112,6 +112,11 @@ void json_uint(JsonWriter *w, uint64_t v) {
         fprintf(w->f, "%" PRIu64, v);
 }
 
+void json_double(JsonWriter *w, double v) {
+        sep(w);
+        fprintf(w->f, "%.2f", v);
+}
+
 void json_int(JsonWriter *w, int64_t v) {
         sep(w);
         fprintf(w->f, "%" PRId64, v);

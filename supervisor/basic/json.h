@@ -24,6 +24,7 @@ void json_key(JsonWriter *w, const char *key);
 void json_string(JsonWriter *w, const char *s); /* NULL prints null */
 void json_uint(JsonWriter *w, uint64_t v);
 void json_int(JsonWriter *w, int64_t v);
+void json_double(JsonWriter *w, double v); /* two decimals: percentages */
 void json_bool(JsonWriter *w, bool b);
 void json_null(JsonWriter *w);
 void json_strv(JsonWriter *w, char *const *l);

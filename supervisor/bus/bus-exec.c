@@ -395,7 +395,7 @@ static void reply_run(Unit *u) {
         fd = u->run_pty_master >= 0 ? TAKE_FD(u->run_pty_master) : open("/dev/null", O_RDWR | O_CLOEXEC);
         if (fd < 0)
                 (void) sd_bus_reply_method_errnof(call, errno, "Cannot open /dev/null: %m");
-        else if (sd_bus_reply_method_return(call, "sh", u->name, fd) >= 0)
+        else if (sd_bus_reply_method_return(call, "sh", u->name, fd) >= 0 && !u->run_detached)
                 /* The client asks for LastError and the status next: with --rm, the unit stays
                  * until it has (the container may be gone before WaitUnit comes). */
                 u->run_unwaited = true;
@@ -477,8 +477,10 @@ static int method_run(sd_bus_message *msg, void *userdata, sd_bus_error *error) 
         _cleanup_strv_free_ char **argv = NULL;
         _cleanup_free_ char *generated = NULL, *err = NULL;
         _cleanup_(unit_file_freep) UnitFile *f = NULL;
+        _cleanup_strv_free_ char **settings = NULL;
         const char *name, *image, *rootfs;
-        int tty, rm, fds[3], r;
+        bool with_settings = sd_bus_message_is_method_call(msg, NULL, "RunWithSettings") > 0;
+        int tty, rm, detach = false, fds[3], r;
         Unit *u;
 
         r = bus_check_access(msg, error);
@@ -489,9 +491,23 @@ static int method_run(sd_bus_message *msg, void *userdata, sd_bus_error *error) 
                 r = sd_bus_message_read_strv(msg, &argv);
         if (r >= 0)
                 r = sd_bus_message_read(msg, "bbhhh", &tty, &rm, &fds[0], &fds[1], &fds[2]);
+        if (r >= 0 && with_settings) {
+                const char *sec, *key, *value;
+                r = sd_bus_message_enter_container(msg, 'a', "(sss)");
+                while (r >= 0 && (r = sd_bus_message_read(msg, "(sss)", &sec, &key, &value)) > 0)
+                        if (strv_extend(&settings, sec) < 0 || strv_extend(&settings, key) < 0 ||
+                            strv_extend(&settings, value) < 0)
+                                return -ENOMEM;
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(msg);
+                if (r >= 0)
+                        r = sd_bus_message_read(msg, "b", &detach);
+        }
         if (r < 0)
                 return r;
-        if (!tty && (r = check_stdio(fds, error)) < 0)
+        if (detach && tty)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "A detached container has no terminal.");
+        if (!tty && !detach && (r = check_stdio(fds, error)) < 0)
                 return r;
         if (isempty(image) == isempty(rootfs))
                 return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
@@ -539,6 +555,17 @@ static int method_run(sd_bus_message *msg, void *userdata, sd_bus_error *error) 
                 return -ENOMEM;
         /* No restarts and no start limit: it runs once, in the caller's foreground. */
         f->settings.start_limit_burst = 0;
+        if (with_settings) {
+                /* Checked as a unit file's lines are: the same keys, values and messages. */
+                r = unit_file_assign_settings(&m->ctx, f, settings);
+                if (r < 0)
+                        return r;
+                if (f->n_errors > 0) {
+                        _cleanup_free_ char *why = unit_diagnostic_format(&f->errors[0]);
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid setting: %s",
+                                                 why ?: "out of memory");
+                }
+        }
 
         u = unit_new(m, name, name, NULL);
         if (!u)
@@ -547,7 +574,8 @@ static int method_run(sd_bus_message *msg, void *userdata, sd_bus_error *error) 
         u->transient = true;
         u->remove_after = rm;
         u->run_tty = tty;
-        for (size_t i = 0; i < 3 && !tty; i++) {
+        u->run_detached = detach;
+        for (size_t i = 0; i < 3 && !tty && !detach; i++) {
                 u->run_stdio[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 3);
                 if (u->run_stdio[i] < 0) {
                         unit_free(u);
@@ -588,6 +616,12 @@ static const sd_bus_vtable container_vtable[] = {
                                  SD_BUS_PARAM(name) SD_BUS_PARAM(image) SD_BUS_PARAM(rootfs) SD_BUS_PARAM(argv)
                                          SD_BUS_PARAM(tty) SD_BUS_PARAM(remove) SD_BUS_PARAM(stdin)
                                                  SD_BUS_PARAM(stdout) SD_BUS_PARAM(stderr),
+                                 "sh", SD_BUS_PARAM(unit) SD_BUS_PARAM(pty), method_run, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("RunWithSettings", "sssasbbhhha(sss)b",
+                                 SD_BUS_PARAM(name) SD_BUS_PARAM(image) SD_BUS_PARAM(rootfs) SD_BUS_PARAM(argv)
+                                         SD_BUS_PARAM(tty) SD_BUS_PARAM(remove) SD_BUS_PARAM(stdin)
+                                                 SD_BUS_PARAM(stdout) SD_BUS_PARAM(stderr) SD_BUS_PARAM(settings)
+                                                         SD_BUS_PARAM(detach),
                                  "sh", SD_BUS_PARAM(unit) SD_BUS_PARAM(pty), method_run, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("WaitUnit", "s", SD_BUS_PARAM(unit), "i", SD_BUS_PARAM(status), method_wait_unit,
                                  SD_BUS_VTABLE_UNPRIVILEGED),

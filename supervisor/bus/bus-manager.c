@@ -594,6 +594,9 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_METHOD_WITH_NAMES("Reload", "", , "a(sss)", SD_BUS_PARAM(actions), method_reload,
                                  SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("Reexecute", "", "", method_reexecute, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_SIGNAL_WITH_NAMES(
+                "UnitStateChanged", "ssss",
+                SD_BUS_PARAM(name) SD_BUS_PARAM(active_state) SD_BUS_PARAM(sub_state) SD_BUS_PARAM(result), 0),
         SD_BUS_VTABLE_END,
 };
 
@@ -903,6 +906,23 @@ static void bus_close(Manager *m) {
         m->listen_fd = safe_close(m->listen_fd);
 }
 
+/* Every authorised client that has made a call hears of every change (supctl events). One that
+ * stops reading only misses changes once sd-bus's queue for it is full (-ENOBUFS): supd goes on. */
+static void bus_unit_state_changed(Manager *m, Unit *u) {
+        for (size_t i = 0; i < m->n_connections; i++) {
+                BusConnection *c = m->connections[i];
+                int r;
+
+                if (!c->established || !c->authorised)
+                        continue;
+                r = sd_bus_emit_signal(c->bus, SUPD_BUS_PATH, SUPD_BUS_INTERFACE, "UnitStateChanged", "ssss", u->name,
+                                       unit_active_state_to_string(u->state), unit_sub_state(u),
+                                       unit_result_to_string(u->result));
+                if (r < 0)
+                        log_debug_errno(r, "Failed to send UnitStateChanged for %s, ignoring: %m", u->name);
+        }
+}
+
 int bus_attach(Manager *m) {
         m->hooks = (ManagerHooks){
                 .listen = bus_listen,
@@ -910,6 +930,7 @@ int bus_attach(Manager *m) {
                 .done = bus_exec_done,
                 .unit_settled = bus_exec_unit_settled,
                 .unit_spawned = bus_exec_unit_spawned,
+                .unit_state_changed = bus_unit_state_changed,
         };
         return 0;
 }

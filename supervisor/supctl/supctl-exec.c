@@ -10,6 +10,7 @@
 
 #include "basic/log.h"
 #include "basic/macro.h"
+#include "basic/strv.h"
 #include "bus/names.h"
 #include "supctl-exec.h"
 
@@ -219,7 +220,88 @@ int supctl_exec(sd_bus *bus, int argc, char **argv) {
 }
 
 static void usage_run(void) {
-        fprintf(stderr, "usage: supctl run [-t] [-i] [--rm] [--name NAME] IMAGE|--rootfs DIR [CMD [ARG...]]\n");
+        fprintf(stderr,
+                "usage: supctl run [-t] [-i] [-d] [--rm] [--name NAME] [-e KEY=VAL] [--env-file FILE]\n"
+                "                  [-v HOST:CTR[:ro]] [-w DIR] [-u USER[:GROUP]] [--hostname H] [--memory SIZE]\n"
+                "                  IMAGE|--rootfs DIR [CMD [ARG...]]\n");
+}
+
+/* "-e X", "-eX", "--env X", "--env=X": the option's value (advancing *i past it), or NULL. */
+static const char *option_value(int argc, char **argv, int *i, const char *short_opt, const char *long_opt) {
+        const char *a = argv[*i];
+        size_t l = long_opt ? strlen(long_opt) : 0;
+
+        if ((short_opt && streq(a, short_opt)) || (long_opt && streq(a, long_opt)))
+                return *i + 1 < argc ? argv[++*i] : NULL;
+        if (long_opt && strneq(a, long_opt, l) && a[l] == '=')
+                return a + l + 1;
+        if (short_opt && strneq(a, short_opt, 2) && a[2] != '\0')
+                return a + 2;
+        return NULL;
+}
+
+/* An Environment= value for one KEY=VAL, quoted so that spaces, quotes and % survive the unit
+ * file syntax it goes through. */
+static int add_env(char ***settings, const char *kv) {
+        _cleanup_free_ char *q = malloc(strlen(kv) * 2 + 3);
+        char *p = q;
+
+        if (!q)
+                return -ENOMEM;
+        if (!strchr(kv, '=') || kv[0] == '=') {
+                log_error("supctl: run: -e %s: expected KEY=VALUE", kv);
+                return -EINVAL;
+        }
+        *p++ = '"';
+        for (const char *c = kv; *c; c++) {
+                if (*c == '"' || *c == '\\')
+                        *p++ = '\\';
+                else if (*c == '%')
+                        *p++ = '%';
+                *p++ = *c;
+        }
+        *p++ = '"';
+        *p = '\0';
+        return strv_extend(settings, "Container") < 0 || strv_extend(settings, "Environment") < 0 ||
+                               strv_extend(settings, q) < 0
+                       ? -ENOMEM
+                       : 0;
+}
+
+/* docker's --env-file: KEY=VALUE lines, read here (the daemon does not see our files); blank
+ * lines and # comments skipped. */
+static int add_env_file(char ***settings, const char *path) {
+        _cleanup_fclose_ FILE *f = fopen(path, "re");
+        _cleanup_free_ char *line = NULL;
+        size_t n = 0;
+        unsigned lineno = 0;
+        ssize_t l;
+
+        if (!f)
+                return log_error_errno(errno, "supctl: run: --env-file %s: %m", path), -EINVAL;
+        while ((l = getline(&line, &n, f)) >= 0) {
+                char *t = line;
+                lineno++;
+                while (l > 0 && (t[l - 1] == '\n' || t[l - 1] == '\r'))
+                        t[--l] = '\0';
+                t += strspn(t, " \t");
+                if (*t == '\0' || *t == '#')
+                        continue;
+                if (!strchr(t, '=') || t[0] == '=') {
+                        log_error("supctl: run: %s:%u: expected KEY=VALUE", path, lineno);
+                        return -EINVAL;
+                }
+                if (add_env(settings, t) < 0)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+static int add_setting(char ***settings, const char *key, const char *value) {
+        return strv_extend(settings, "Container") < 0 || strv_extend(settings, key) < 0 ||
+                               strv_extend(settings, value) < 0
+                       ? -ENOMEM
+                       : 0;
 }
 
 static volatile sig_atomic_t interrupted;
@@ -315,16 +397,38 @@ int supctl_run(sd_bus *bus, int argc, char **argv) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
         _cleanup_close_ int null = -EBADF;
         _cleanup_free_ char *name_copy = NULL;
-        const char *name = "", *rootfs = "", *image = "", *unit;
-        bool interactive = false, tty = false, rm = false;
+        _cleanup_strv_free_ char **settings = NULL;
+        const char *name = "", *rootfs = "", *image = "", *unit, *v;
+        bool interactive = false, tty = false, rm = false, detach = false;
         int i, r, master;
 
         for (i = 0; i < argc && argv[i][0] == '-'; i++) {
                 if (parse_stdio_option(argv[i], &interactive, &tty))
                         continue;
+                r = 0;
                 if (streq(argv[i], "--rm"))
                         rm = true;
-                else if (streq(argv[i], "--name") && i + 1 < argc)
+                else if (streq(argv[i], "-d") || streq(argv[i], "--detach"))
+                        detach = true;
+                else if ((v = option_value(argc, argv, &i, "-e", "--env")))
+                        r = add_env(&settings, v);
+                else if ((v = option_value(argc, argv, &i, NULL, "--env-file")))
+                        r = add_env_file(&settings, v);
+                else if ((v = option_value(argc, argv, &i, "-v", "--volume")))
+                        r = add_setting(&settings, "Volume", v);
+                else if ((v = option_value(argc, argv, &i, "-w", "--workdir")))
+                        r = add_setting(&settings, "WorkingDir", v);
+                else if ((v = option_value(argc, argv, &i, NULL, "--hostname")))
+                        r = add_setting(&settings, "HostName", v);
+                else if ((v = option_value(argc, argv, &i, "-m", "--memory")))
+                        r = add_setting(&settings, "Memory", v);
+                else if ((v = option_value(argc, argv, &i, "-u", "--user"))) {
+                        const char *colon = strchr(v, ':');
+                        _cleanup_free_ char *user = colon ? strndup(v, (size_t) (colon - v)) : strdup(v);
+                        r = !user ? -ENOMEM : add_setting(&settings, "User", user);
+                        if (r >= 0 && colon)
+                                r = add_setting(&settings, "Group", colon + 1);
+                } else if (streq(argv[i], "--name") && i + 1 < argc)
                         name = argv[++i];
                 else if (strneq(argv[i], "--name=", 7))
                         name = argv[i] + 7;
@@ -337,6 +441,14 @@ int supctl_run(sd_bus *bus, int argc, char **argv) {
                         usage_run();
                         return 1;
                 }
+                if (r == -ENOMEM)
+                        return log_oom(), 1;
+                if (r < 0)
+                        return 1;
+        }
+        if (detach && (tty || interactive)) {
+                log_error("supctl: run: -d runs the container in the background: it cannot take -t or -i.");
+                return 1;
         }
         if (isempty(rootfs)) {
                 if (i >= argc) {
@@ -352,7 +464,7 @@ int supctl_run(sd_bus *bus, int argc, char **argv) {
                 rootfs = name_copy;
         }
 
-        r = new_call(bus, "Run", &m);
+        r = new_call(bus, "RunWithSettings", &m);
         if (r >= 0)
                 r = sd_bus_message_append(m, "sss", name, image, rootfs);
         if (r >= 0)
@@ -360,8 +472,16 @@ int supctl_run(sd_bus *bus, int argc, char **argv) {
         if (r >= 0) {
                 null = open("/dev/null", O_RDONLY | O_CLOEXEC);
                 r = sd_bus_message_append(m, "bbhhh", (int) tty, (int) rm, interactive ? STDIN_FILENO : null,
-                                          STDOUT_FILENO, STDERR_FILENO);
+                                          detach ? null : STDOUT_FILENO, detach ? null : STDERR_FILENO);
         }
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'a', "(sss)");
+        for (size_t k = 0; r >= 0 && settings && settings[k]; k += 3)
+                r = sd_bus_message_append(m, "(sss)", settings[k], settings[k + 1], settings[k + 2]);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        if (r >= 0)
+                r = sd_bus_message_append(m, "b", (int) detach);
         if (r < 0)
                 return log_error_errno(r, "supctl: %m"), 1;
         r = bus_call(bus, &reply, m);
@@ -369,6 +489,11 @@ int supctl_run(sd_bus *bus, int argc, char **argv) {
                 return 125; /* docker run: the daemon could not run the container */
         if (sd_bus_message_read(reply, "sh", &unit, &master) < 0)
                 return 125;
+        if (detach) {
+                /* docker run -d: the name, and the container runs on (see supctl list, logs). */
+                printf("%s\n", unit);
+                return 0;
+        }
         {
                 /* Set before the reply if the command could not be run; WaitUnit brings its status. */
                 _cleanup_free_ char *why = run_last_error(bus, unit);

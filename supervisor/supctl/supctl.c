@@ -22,6 +22,7 @@
 #include "supctl-image.h"
 #include "supctl-kube.h"
 #include "supctl-manage.h"
+#include "supctl-observe.h"
 #include "unitfile/unit-settings.h"
 
 /* Exit codes, as SPEC.md and systemctl use them. */
@@ -43,6 +44,7 @@ static bool arg_value = false;
 static bool arg_help = false;
 static char **arg_properties = NULL;
 static bool arg_now = false;
+static bool arg_no_stream = false;
 
 static bool use_color(void) {
         static int cached = -1;
@@ -1070,6 +1072,16 @@ static int verb_generate_row(sd_bus *bus, int argc, char **argv) {
 static int verb_daemon_reexec_row(sd_bus *bus, int argc, char **argv) {
         return supctl_daemon_reexec(bus, arg_root);
 }
+
+static int verb_stats_row(sd_bus *bus, int argc, char **argv) {
+        return supctl_stats(bus, argc, argv, arg_json, arg_no_stream);
+}
+static int verb_top_row(sd_bus *bus, int argc, char **argv) {
+        return supctl_top(bus, argc, argv, arg_json);
+}
+static int verb_events_row(sd_bus *bus, int argc, char **argv) {
+        return supctl_events(bus, argc, argv, arg_json);
+}
 #define VERB_ROW(fn)                                                                                                  \
         static int fn##_row(sd_bus *bus, int argc, char **argv) {                                                     \
                 return fn(bus, argv);                                                                                 \
@@ -1132,8 +1144,9 @@ static const struct Verb {
         { "verify", 1, -1, VERB_JSON | VERB_NO_DAEMON, verb_verify_row, "verify [--json] FILE...",
           "Check unit files without a daemon" },
         { "exec", 2, -1, 0, verb_exec_row, "exec [-i] [-t] NAME CMD...", "Run a command in a running container" },
-        { "run", 1, -1, 0, verb_run_row, "run [-t] [-i] [--rm] [--name N] IMAGE|--rootfs DIR [CMD...]",
-          "Run a transient container in the foreground" },
+        { "run", 1, -1, 0, verb_run_row,
+          "run [-t] [-i] [-d] [--rm] [--name N] [-e K=V] [-v H:C] ... IMAGE|--rootfs DIR [CMD...]",
+          "Run a transient container (see supctl(1) for every option)" },
         { "image", 1, -1, VERB_JSON, verb_image_row, "image import|pull|ls [--json]|rm|prune|history ...",
           "Manage the image store (see supctl(1))" },
         { "diff", 1, 1, 0, verb_diff_row, "diff NAME", "Files added (A), changed (C), deleted (D) in a container" },
@@ -1144,6 +1157,10 @@ static const struct Verb {
         { "enable", 1, -1, 0, verb_enable_row, "enable [--now] NAME...", "Switch autostart on (--now: and start)" },
         { "disable", 1, -1, 0, verb_disable_row, "disable [--now] NAME...", "Switch autostart off (--now: and stop)" },
         { "edit", 1, 1, 0, verb_edit_row, "edit NAME", "Edit the unit's override.conf drop-in, then reload" },
+        { "stats", 0, -1, VERB_JSON, verb_stats_row, "stats [--no-stream] [--json] [PATTERN...]",
+          "Live CPU, memory, PIDs and network I/O of running containers" },
+        { "top", 1, 1, VERB_JSON, verb_top_row, "top [--json] NAME", "The processes of a running container" },
+        { "events", 0, 0, VERB_JSON, verb_events_row, "events [--json]", "Print unit state changes as they happen" },
 };
 
 static void help(void) {
@@ -1161,14 +1178,16 @@ static void help(void) {
                "     --version                 Show the version\n"
                "     --root=DIR                Talk to the supd running with --root=DIR\n"
                "     --json                    Machine-readable output (list, status, show, cat, reload,\n"
-               "                               inspect, verify, image ls); other commands refuse it\n"
+               "                               inspect, verify, image ls, stats, top, events);\n"
+               "                               other commands refuse it\n"
                "  -a --all                     Include inactive units (list)\n"
                "  -s --signal=SIGNAL           Signal for kill (default SIGTERM)\n"
                "  -n --lines=N                 Log lines shown by status (default 10)\n"
                "  -q --quiet                   Print nothing (is-active, is-failed)\n"
                "  -p --property=PROP[,PROP...] Only these properties (show)\n"
                "     --value                   Only the values (show)\n"
-               "     --now                     Also start or stop (enable, disable)\n\n"
+               "     --now                     Also start or stop (enable, disable)\n"
+               "     --no-stream               Print once and return (stats)\n\n"
                "PATTERN is a unit name or a shell glob matched against the loaded units.\n"
                "See supctl(1).\n");
 }
@@ -1178,7 +1197,7 @@ static void help_verb(const struct Verb *v) {
 }
 
 static int parse_argv(int argc, char *argv[]) {
-        enum { ARG_VERSION = 0x100, ARG_ROOT, ARG_JSON, ARG_VALUE, ARG_NOW };
+        enum { ARG_VERSION = 0x100, ARG_ROOT, ARG_JSON, ARG_VALUE, ARG_NOW, ARG_NO_STREAM };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
@@ -1191,6 +1210,7 @@ static int parse_argv(int argc, char *argv[]) {
                 { "property", required_argument, NULL, 'p' },
                 { "value", no_argument, NULL, ARG_VALUE },
                 { "now", no_argument, NULL, ARG_NOW },
+                { "no-stream", no_argument, NULL, ARG_NO_STREAM },
                 {},
         };
         int c;
@@ -1245,6 +1265,9 @@ static int parse_argv(int argc, char *argv[]) {
                         break;
                 case ARG_NOW:
                         arg_now = true;
+                        break;
+                case ARG_NO_STREAM:
+                        arg_no_stream = true;
                         break;
                 default:
                         return -EINVAL;

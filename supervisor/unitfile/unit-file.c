@@ -778,6 +778,40 @@ static int load_common(const UnitLoadContext *ctx, UnitFile *u, char *const *dro
         return unit_settings_validate(&st);
 }
 
+/* supctl run's settings: each (section, key, value) applied as a unit file's line would be, then
+ * the same cross-key validation. Problems become u's errors, with "(transient):N" for the Nth
+ * setting. */
+int unit_file_assign_settings(const UnitLoadContext *ctx, UnitFile *u, char *const *triples) {
+        UnitLoadState st = {
+                .unit = u,
+                .spec = {
+                        .unit_name = u->name,
+                        .hostname = ctx ? ctx->hostname : NULL,
+                        .machine_id = ctx ? ctx->machine_id : NULL,
+                },
+                .unit_dir = "/",
+                .allowed_dirs = ctx && ctx->search_path ? ctx->search_path : (char *const[]){ NULL },
+                .root = ctx ? ctx->root : NULL,
+                .path = u->path,
+        };
+        unsigned line = 0;
+        int r;
+
+        for (char *const *t = triples; t && t[0] && t[1] && t[2]; t += 3) {
+                const char *canonical = NULL;
+                char b[UNIT_TOKEN_MAX + 4];
+
+                line++;
+                if (unit_section_classify(t[0], &canonical) != UNIT_SECTION_KNOWN)
+                        r = unit_file_diag(u, true, u->path, line, "unknown section [%s]", unit_token(t[0], b));
+                else
+                        r = unit_settings_assign(&st, canonical, t[1], t[2], line);
+                if (r < 0)
+                        return r;
+        }
+        return unit_settings_validate(&st);
+}
+
 struct UnitDirCache {
         size_t n;
         Hashmap **listed; /* per search directory: entry name -> the name (an empty map: no dir) */

@@ -230,6 +230,10 @@ int unit_file_load(const UnitLoadContext *ctx, const char *name, const char *rep
 
 /* Loads one file given by path (for verify): its drop-ins are taken from "PATH.d/" next to it. */
 int unit_file_load_path(const UnitLoadContext *ctx, const char *path, UnitFile **ret);
+/* Applies triples (section, key, value, section, key, value, …, NULL) to u, a unit built in
+ * memory (supctl run), as if they were lines of its file, then validates the whole unit. Problems
+ * become u's errors and warnings (path u->path, line: the triple's number). Returns 0 or -ENOMEM. */
+int unit_file_assign_settings(const UnitLoadContext *ctx, UnitFile *u, char *const *triples);
 
 /* True when the unit explicitly set [Deploy] Replicas= (its instances are then NAME@1..NAME@N even
  * for N=1; otherwise the single instance is NAME). */
