@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <ctype.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -549,4 +550,20 @@ fail:
 
 int extract_first_word(const char **p, char **ret, const char *separators, ExtractFlags flags) {
         return extract_first_word_full(p, ret, separators, flags, NULL, NULL);
+}
+
+char *format_bytes(char *buf, size_t l, uint64_t v, bool iec) {
+        static const char suffix[] = "BKMGTPE";
+        double d = (double) v;
+        size_t i = 0;
+
+        while (d >= 1024 && i < sizeof(suffix) - 2) {
+                d /= 1024;
+                i++;
+        }
+        if (i == 0)
+                snprintf(buf, l, "%" PRIu64 "B", v);
+        else
+                snprintf(buf, l, "%.1f%c%s", d, suffix[i], iec ? "iB" : "");
+        return buf;
 }

@@ -19,6 +19,9 @@ int safe_atoi(const char *s, int *ret);
 /* Bytes with an optional base-1024 suffix: "512", "1.5G", "64M", "512m", "2KiB", "1T"; "infinity"
  * gives UINT64_MAX. */
 int parse_size(const char *s, uint64_t *ret);
+/* The other way: "512B", "14.2M" (systemctl's form), or with iec "14.2MiB" (docker stats'). */
+#define FORMAT_BYTES_MAX 16
+char *format_bytes(char *buf, size_t l, uint64_t v, bool iec);
 
 /* "SIGTERM", "TERM", "15", "SIGRTMIN+3", "RTMAX-1" → the signal number, else -EINVAL (like
  * systemd's signal_from_string()). */

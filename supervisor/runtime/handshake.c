@@ -276,10 +276,6 @@ pid_t spawn_handle_pid(const SpawnHandle *h) {
         return h->child.pid;
 }
 
-int spawn_handle_pidfd(const SpawnHandle *h) {
-        return h->child.pidfd;
-}
-
 const char *spawn_handle_error(const SpawnHandle *h, int *ret_errno) {
         if (h->state != STATE_FAILED)
                 return NULL;

@@ -85,8 +85,6 @@ int spawn_handle_abort(SpawnHandle *h, int error);
  * returned EXECUTED or FAILED (it then stays readable). */
 int spawn_handle_fd(const SpawnHandle *h);
 pid_t spawn_handle_pid(const SpawnHandle *h);
-/* Owned by the handle until spawn_handle_take(). */
-int spawn_handle_pidfd(const SpawnHandle *h);
 /* FAILED: one line such as "exec /app: No such file or directory", and its errno (negative) in
  * *ret_errno if not NULL. NULL otherwise. Owned by the handle. */
 const char *spawn_handle_error(const SpawnHandle *h, int *ret_errno);

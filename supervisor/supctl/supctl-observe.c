@@ -14,6 +14,7 @@
 #include "basic/json.h"
 #include "basic/log.h"
 #include "basic/macro.h"
+#include "basic/parse-util.h"
 #include "basic/strv.h"
 #include "basic/time-util.h"
 #include "bus/names.h"
@@ -153,22 +154,6 @@ static int running_units(sd_bus *bus, char **patterns, char ***ret) {
         return *ret ? 0 : -ENOMEM;
 }
 
-static char *format_size(char *buf, size_t l, uint64_t v) {
-        static const char suffix[] = "BKMGTPE";
-        double d = (double) v;
-        size_t i = 0;
-
-        while (d >= 1024 && i < sizeof(suffix) - 2) {
-                d /= 1024;
-                i++;
-        }
-        if (i == 0)
-                snprintf(buf, l, "%" PRIu64 "B", v);
-        else
-                snprintf(buf, l, "%.1f%ciB", d, suffix[i]);
-        return buf;
-}
-
 static void print_stats(const Sample *now, const Sample *before, size_t n, usec_t elapsed, bool json) {
         JsonWriter w;
 
@@ -208,12 +193,12 @@ static void print_stats(const Sample *now, const Sample *before, size_t n, usec_
                         continue;
                 }
                 if (a->have_net)
-                        snprintf(net, sizeof(net), "%s / %s", format_size(rx, sizeof(rx), a->rx),
-                                 format_size(tx, sizeof(tx), a->tx));
+                        snprintf(net, sizeof(net), "%s / %s", format_bytes(rx, sizeof(rx), a->rx, true),
+                                 format_bytes(tx, sizeof(tx), a->tx, true));
                 else
                         snprintf(net, sizeof(net), "-- / --");
                 printf("%-32s %7.2f%% %12s %6" PRIu64 " %23s\n", a->name, cpu,
-                       format_size(mem, sizeof(mem), a->memory), a->tasks, net);
+                       format_bytes(mem, sizeof(mem), a->memory, true), a->tasks, net);
         }
         if (json) {
                 json_end_array(&w);

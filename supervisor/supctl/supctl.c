@@ -465,24 +465,6 @@ static void print_log_tail(const char *path, unsigned n) {
                 putchar('\n');
 }
 
-#define FORMAT_BYTES_MAX 16
-/* "14.2M", as systemctl prints memory. */
-static char *format_bytes(char *buf, size_t l, uint64_t v) {
-        static const char suffix[] = "BKMGTPE";
-        double d = (double) v;
-        size_t i = 0;
-
-        while (d >= 1024 && i < sizeof(suffix) - 2) {
-                d /= 1024;
-                i++;
-        }
-        if (i == 0)
-                snprintf(buf, l, "%" PRIu64 "B", v);
-        else
-                snprintf(buf, l, "%.1f%c", d, suffix[i]);
-        return buf;
-}
-
 static int print_status(const Props *ps) {
         const char *active = prop_s(ps, "ActiveState"), *sub = prop_s(ps, "SubState");
         const char *load = prop_s(ps, "LoadState"), *result = prop_s(ps, "Result");
@@ -552,9 +534,9 @@ static int print_status(const Props *ps) {
                         putchar('\n');
                 }
                 if (mem != UINT64_MAX && mem > 0 && running) {
-                        printf("     Memory: %s", format_bytes(b1, sizeof(b1), mem));
+                        printf("     Memory: %s", format_bytes(b1, sizeof(b1), mem, false));
                         if (mmax != UINT64_MAX && mmax > 0)
-                                printf(" (max: %s)", format_bytes(b2, sizeof(b2), mmax));
+                                printf(" (max: %s)", format_bytes(b2, sizeof(b2), mmax, false));
                         putchar('\n');
                 }
                 if (cpu != UINT64_MAX && cpu > 0)

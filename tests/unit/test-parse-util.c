@@ -62,6 +62,17 @@ static void test_safe_atou(void **state) {
         assert_int_equal(safe_atoi("--1", &i), -EINVAL);
 }
 
+static void test_format_bytes(void **state) {
+        char b[FORMAT_BYTES_MAX];
+
+        assert_string_equal(format_bytes(b, sizeof(b), 0, false), "0B");
+        assert_string_equal(format_bytes(b, sizeof(b), 1023, true), "1023B");
+        assert_string_equal(format_bytes(b, sizeof(b), 1024, false), "1.0K");
+        assert_string_equal(format_bytes(b, sizeof(b), 1536, true), "1.5KiB");
+        assert_string_equal(format_bytes(b, sizeof(b), UINT64_C(14889779), false), "14.2M");
+        assert_string_equal(format_bytes(b, sizeof(b), UINT64_MAX, true), "16.0EiB");
+}
+
 static void test_parse_size(void **state) {
         static const struct {
                 const char *s;
@@ -341,17 +352,12 @@ static void test_extract_long(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_parse_boolean),
-                cmocka_unit_test(test_safe_atou),
-                cmocka_unit_test(test_parse_size),
-                cmocka_unit_test(test_parse_signal),
-                cmocka_unit_test(test_parse_percent),
-                cmocka_unit_test(test_parse_timespan),
-                cmocka_unit_test(test_extract_quadlet_escapes),
-                cmocka_unit_test(test_extract_escapes),
-                cmocka_unit_test(test_extract_quotes),
-                cmocka_unit_test(test_extract_separators),
-                cmocka_unit_test(test_extract_long),
+                cmocka_unit_test(test_parse_boolean),      cmocka_unit_test(test_safe_atou),
+                cmocka_unit_test(test_parse_size),         cmocka_unit_test(test_format_bytes),
+                cmocka_unit_test(test_parse_signal),       cmocka_unit_test(test_parse_percent),
+                cmocka_unit_test(test_parse_timespan),     cmocka_unit_test(test_extract_quadlet_escapes),
+                cmocka_unit_test(test_extract_escapes),    cmocka_unit_test(test_extract_quotes),
+                cmocka_unit_test(test_extract_separators), cmocka_unit_test(test_extract_long),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
